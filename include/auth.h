@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * auth.h: accounts (enterprise e-mail and password) and sign-in.
+ *
+ *   POST /api/auth/register {email,password}  201 {"user":{id,email},"csrf"}; sets the session
+ *                                             cookie; 400 invalid_field / weak_password;
+ *                                             409 email_taken
+ *   POST /api/auth/login {email,password}     200 {"user":{id,email},"csrf"}; 401
+ *                                             invalid_credentials (the same for an unknown
+ *                                             e-mail and a wrong password); 429 rate_limited
+ *   POST /api/auth/logout                     200 {}; the session is revoked
+ *   GET  /api/auth/me                         200 {"user":{id,email,created_at},"csrf","settings"}; 401
+ *   POST /api/auth/password {current_password,new_password}
+ *                                             200 {}; the other sessions are revoked;
+ *                                             403 wrong_password; 400 weak_password
+ *   POST /api/auth/close {password}           200 {}; every session revoked, memberships
+ *                                             removed; 403 wrong_password; 409 last_admin
+ *
+ * Passwords are hashed with Argon2id (crypto_pwhash_str). Repeated failures
+ * slow an account and an address down (auth_throttle), besides nginx's
+ * limit_req on the sign-in paths.
+ */
+#ifndef MPBIND_AUTH_H
+#define MPBIND_AUTH_H
+
+#include <stdbool.h>
+
+#include "router.h"
+
+struct app;
+
+extern const struct route_table auth_route_table;
+
+/* Prepares app->dummy_hash. Call once in the master. 0 or -1. */
+int auth_init(struct app *app);
+
+/*
+ * The password policy: 10 to 128 bytes, a letter and a digit, and not the
+ * local part of email (when that has four characters or more).
+ */
+bool auth_password_ok(const char *password, const char *email);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsonw.h: short helpers for building json-c objects in handlers. Each adds
+ * a member to obj; obj takes ownership of what is added. A NULL string is
+ * written as JSON null.
+ */
+#ifndef MPBIND_JSONW_H
+#define MPBIND_JSONW_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+static inline void
+jw_str(struct json_object *obj, const char *key, const char *value)
+{
+	json_object_object_add(obj, key, value != NULL ? json_object_new_string(value) : NULL);
+}
+
+static inline void
+jw_int(struct json_object *obj, const char *key, long long value)
+{
+	json_object_object_add(obj, key, json_object_new_int64(value));
+}
+
+static inline void
+jw_bool(struct json_object *obj, const char *key, bool value)
+{
+	json_object_object_add(obj, key, json_object_new_boolean(value));
+}
+
+/* Takes ownership of value. */
+static inline void
+jw_add(struct json_object *obj, const char *key, struct json_object *value)
+{
+	json_object_object_add(obj, key, value);
+}
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stmt.h: every SQL statement mpbind runs at request time, by name. Each is
+ * prepared once per connection (db.c) and run with bound values only.
+ * Grouped by the module that uses it; a comment says what each does.
+ * Schema changes live in sql/NNN_name.sql, not here.
+ */
+#ifndef MPBIND_STMT_H
+#define MPBIND_STMT_H
+
+#define STMT_LIST(X) \
+	/* health.c: is the connection alive */ \
+	X(PING, "SELECT 1") \
+	\
+	/* session.c: the signed-in user of a live session: user id, email, expiry */ \
+	X(SESSION_LOOKUP, "SELECT s.user_id, u.email, UNIX_TIMESTAMP(s.expires_at) FROM sessions s " \
+	    "JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.revoked_at IS NULL " \
+	    "AND s.expires_at > NOW(6) AND u.closed_at IS NULL") \
+	/* session.c: a new session (hash, user, kind, ttl seconds) */ \
+	X(SESSION_INSERT, "INSERT INTO sessions (id_hash, user_id, kind, created_at, expires_at) " \
+	    "VALUES (?, ?, ?, NOW(6), NOW(6) + INTERVAL ? SECOND)") \
+	/* session.c: logout */ \
+	X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = NOW(6) WHERE id_hash = ? AND revoked_at IS NULL") \
+	/* session.c: every session of a user but one (password change, closing) */ \
+	X(SESSION_REVOKE_USER, "UPDATE sessions SET revoked_at = NOW(6) WHERE user_id = ? " \
+	    "AND id_hash <> ? AND revoked_at IS NULL") \
+	\
+	/* auth.c: a new account (email, Argon2id hash) */ \
+	X(USER_INSERT, "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, NOW(6))") \
+	/* auth.c: an open account by email: id, hash */ \
+	X(USER_BY_EMAIL, "SELECT id, password_hash FROM users WHERE active_email = ?") \
+	/* auth.c: an open account by id, locked: email, hash, created */ \
+	X(USER_LOCK, "SELECT email, password_hash, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') " \
+	    "FROM users WHERE id = ? AND closed_at IS NULL FOR UPDATE") \
+	/* auth.c: an account's created time */ \
+	X(USER_CREATED, "SELECT DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users WHERE id = ?") \
+	/* auth.c: new hash (password change, or a rehash at sign-in) */ \
+	X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?, password_changed_at = NOW(6) WHERE id = ?") \
+	/* auth.c: closing an account */ \
+	X(USER_CLOSE, "UPDATE users SET closed_at = NOW(6) WHERE id = ? AND closed_at IS NULL") \
+	/* auth.c: is a throttle key locked now: seconds left (NULL or <= 0 when not) */ \
+	X(THROTTLE_GET, "SELECT CEIL(TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until) / 1000000) " \
+	    "FROM auth_throttle WHERE throttle_key = ?") \
+	/* auth.c: one more failure for a key (key, threshold, threshold); resets after 15 quiet minutes, \
+	 * locks for 2^(failures - threshold) seconds (at most 15 minutes) past the threshold */ \
+	X(THROTTLE_FAIL, "INSERT INTO auth_throttle (throttle_key, failures, last_failure_at, locked_until) " \
+	    "VALUES (?, 1, NOW(6), NULL) ON DUPLICATE KEY UPDATE " \
+	    "failures = IF(last_failure_at < NOW(6) - INTERVAL 15 MINUTE, 1, failures + 1), " \
+	    "last_failure_at = NOW(6), " \
+	    "locked_until = IF(failures >= ?, NOW(6) + INTERVAL LEAST(POW(2, failures - ?), 900) SECOND, NULL)") \
+	/* auth.c: a successful sign-in clears the account's failures */ \
+	X(THROTTLE_CLEAR, "DELETE FROM auth_throttle WHERE throttle_key = ?") \
+	\
+	/* orgs.c: a user's role in an org (none when not a member) */ \
+	X(ORG_ROLE, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ?") \
+	/* orgs.c: the same, locking the membership for a transaction */ \
+	X(ORG_ROLE_LOCK, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ? FOR UPDATE") \
+	/* orgs.c: the admins of an org, locked: the last-admin rule counts them */ \
+	X(ORG_ADMINS_LOCK, "SELECT user_id FROM memberships WHERE org_id = ? AND role = 'admin' FOR UPDATE") \
+	/* orgs.c: every org of a user with role, members and creation time */ \
+	X(ORG_LIST, "SELECT o.id, o.name, m.role, (SELECT COUNT(*) FROM memberships c WHERE c.org_id = o.id), " \
+	    "DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM memberships m JOIN orgs o ON o.id = m.org_id " \
+	    "WHERE m.user_id = ? ORDER BY o.created_at, o.id LIMIT 500") \
+	/* orgs.c: one org of a user: name, role, members, created */ \
+	X(ORG_GET, "SELECT o.name, m.role, (SELECT COUNT(*) FROM memberships c WHERE c.org_id = o.id), " \
+	    "DATE_FORMAT(o.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM memberships m JOIN orgs o ON o.id = m.org_id " \
+	    "WHERE m.org_id = ? AND m.user_id = ?") \
+	/* orgs.c: a new org (id, name, creator) */ \
+	X(ORG_INSERT, "INSERT INTO orgs (id, name, created_by, created_at) VALUES (?, ?, ?, NOW(6))") \
+	/* orgs.c: rename */ \
+	X(ORG_RENAME, "UPDATE orgs SET name = ? WHERE id = ?") \
+	/* orgs.c, members.c: a membership (org, user, role) */ \
+	X(MEMBER_INSERT, "INSERT INTO memberships (org_id, user_id, role, joined_at) VALUES (?, ?, ?, NOW(6))") \
+	/* members.c: change a role (role, org, user) */ \
+	X(MEMBER_SET_ROLE, "UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?") \
+	/* members.c, orgs.c: end a membership (org, user) */ \
+	X(MEMBER_DELETE, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?") \
+	/* auth.c: the orgs where a user is the only admin (closing an account) */ \
+	X(MEMBER_SOLE_ADMIN_ORGS, "SELECT o.id, o.name FROM memberships m JOIN orgs o ON o.id = m.org_id " \
+	    "WHERE m.user_id = ? AND m.role = 'admin' AND (SELECT COUNT(*) FROM memberships a " \
+	    "WHERE a.org_id = m.org_id AND a.role = 'admin') = 1 LIMIT 100") \
+	/* auth.c: every membership of a user, locked (closing an account) */ \
+	X(MEMBER_LOCK_USER, "SELECT org_id, role FROM memberships WHERE user_id = ? FOR UPDATE") \
+	/* members.c: the members of an org: user id, email, role, joined */ \
+	X(MEMBER_LIST, "SELECT m.user_id, u.email, m.role, DATE_FORMAT(m.joined_at, '%Y-%m-%dT%H:%i:%sZ') " \
+	    "FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? " \
+	    "ORDER BY m.joined_at, m.user_id LIMIT 1000") \
+	/* members.c: a member by user id in an org, locked: role */ \
+	X(MEMBER_LOCK, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ? FOR UPDATE") \
+	/* members.c: is an open account with this email already a member (org, email) */ \
+	X(MEMBER_BY_EMAIL, "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id " \
+	    "WHERE m.org_id = ? AND u.active_email = ?") \
+	/* members.c: a new invitation (id, org, email, role, inviter, ttl seconds) */ \
+	X(INVITE_INSERT, "INSERT INTO invitations (id, org_id, email, role, invited_by, created_at, expires_at) " \
+	    "VALUES (?, ?, ?, ?, ?, NOW(6), NOW(6) + INTERVAL ? SECOND)") \
+	/* members.c: pending invitations of an org: id, email, role, expires */ \
+	X(INVITE_LIST_ORG, "SELECT id, email, role, DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') " \
+	    "FROM invitations WHERE org_id = ? AND accepted_at IS NULL AND revoked_at IS NULL " \
+	    "AND declined_at IS NULL AND expires_at > NOW(6) ORDER BY created_at LIMIT 500") \
+	/* members.c: pending invitations for an email: id, org, org name, role, inviter, expires */ \
+	X(INVITE_LIST_EMAIL, "SELECT i.id, i.org_id, o.name, i.role, u.email, " \
+	    "DATE_FORMAT(i.expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM invitations i JOIN orgs o ON o.id = i.org_id " \
+	    "JOIN users u ON u.id = i.invited_by WHERE i.email = ? AND i.accepted_at IS NULL " \
+	    "AND i.revoked_at IS NULL AND i.declined_at IS NULL AND i.expires_at > NOW(6) " \
+	    "ORDER BY i.created_at LIMIT 100") \
+	/* members.c: one invitation, locked: org, email, role, usable now (1/0), org name */ \
+	X(INVITE_LOCK, "SELECT i.org_id, i.email, i.role, (i.accepted_at IS NULL AND i.revoked_at IS NULL " \
+	    "AND i.declined_at IS NULL AND i.expires_at > NOW(6)), o.name FROM invitations i " \
+	    "JOIN orgs o ON o.id = i.org_id WHERE i.id = ? FOR UPDATE") \
+	/* members.c: an invitation used up (user, id) */ \
+	X(INVITE_ACCEPT, "UPDATE invitations SET accepted_at = NOW(6), accepted_by = ? WHERE id = ?") \
+	/* members.c: an invitation turned down (id) */ \
+	X(INVITE_DECLINE, "UPDATE invitations SET declined_at = NOW(6) WHERE id = ?") \
+	/* members.c: an invitation withdrawn by an admin (id, org) */ \
+	X(INVITE_REVOKE, "UPDATE invitations SET revoked_at = NOW(6) WHERE id = ? AND org_id = ? " \
+	    "AND accepted_at IS NULL AND revoked_at IS NULL AND declined_at IS NULL") \
+	\
+	/* events.c: an audit event (org or NULL, actor user or NULL, actor, action, detail JSON) */ \
+	X(EVENT_INSERT, "INSERT INTO events (org_id, actor_user_id, actor, action, detail, created_at) " \
+	    "VALUES (?, ?, ?, ?, ?, NOW(6))") \
+	/* events.c: an org's events before an id, newest first: id, time, actor email, actor, action, detail */ \
+	X(EVENT_LIST, "SELECT e.id, DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), u.email, e.actor, " \
+	    "e.action, e.detail FROM events e LEFT JOIN users u ON u.id = e.actor_user_id " \
+	    "WHERE e.org_id = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?")
+
+enum stmt_id {
+#define X(name, sql) STMT_##name,
+	STMT_LIST(X)
+#undef X
+	STMT_COUNT
+};
+
+#endif
