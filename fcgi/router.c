@@ -273,8 +273,8 @@ router_dispatch(struct request *r)
 	if (error_status(rc) >= 500)
 		log_warnx("router: %s %s: %s", r->method_name != NULL ? r->method_name : "?",
 		    r->route != NULL ? r->route->name : "unmatched", error_code(rc));
+	/* Headers stay: a handler may set one for its error (Retry-After). */
 	buf_reset(&r->resp_body);
-	buf_reset(&r->resp_headers);
 	r->replied = false;
 	router_reply_error(r, rc);
 }

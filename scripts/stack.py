@@ -482,9 +482,14 @@ class Stack:
 
     # ----- the whole stack ----------------------------------------------
     def up(self, meterd=True):
-        for d in ("db", "run", "log", "keys", "sim", "nginx"):
+        # nginx's workers run as nobody: they may pass through var/ and run/
+        # (the socket) and nginx/ (its temp files), and read nothing else.
+        os.makedirs(self.var, exist_ok=True)
+        os.chmod(self.var, 0o711)
+        for d, mode in (("db", 0o700), ("run", 0o711), ("log", 0o700), ("keys", 0o700),
+                        ("sim", 0o700), ("nginx", 0o711)):
             os.makedirs(self.path(d), exist_ok=True)
-        os.chmod(self.path("keys"), 0o700)
+            os.chmod(self.path(d), mode)
         self._save_state()
         self.keys()
         self.write_config(force=self.options.get("rewrite_config", False))
