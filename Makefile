@@ -18,8 +18,9 @@ B        := build/$(if $(SAN),san,rel)
 Q        := $(if $(V),,@)
 PY       := /usr/bin/python3
 
-LIB_SRCS := auth buf config db error events fields form health http log members metrics orgs \
-            page pool request router session text ticket worker
+LIB_SRCS := auth aws awsapi billing binding buf config db error events fields form health http \
+            log marketplace members metrics orgs page pool request router session subscriptions \
+            text ticket worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)
 BINS     := bin/mpbind-fcgi bin/mpbindctl
 TESTS    := buf config fields form pool text ticket

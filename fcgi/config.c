@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "banned.h"
 
@@ -91,6 +92,7 @@ static const struct config_option config_options[] = {
 
 	OPT("billing.grace_seconds", CONFIG_INT, 60, 604800, "3600", grace_seconds),
 	OPT("billing.timezone", CONFIG_STRING, 1, 64, "Asia/Shanghai", timezone),
+	OPT("billing.currency", CONFIG_STRING, 3, 3, "CNY", currency),
 
 	OPT("http.ca_file", CONFIG_STRING, 0, 1024, "", ca_file),
 	OPT("http.timeout", CONFIG_INT, 1, 120, "10", http_timeout),
@@ -348,6 +350,19 @@ config_read_env(struct config *cfg, FILE *errors)
 	return rc;
 }
 
+/* True when name is a zone in the system's tz database (no "..", no leading '/'). */
+static bool
+config_valid_timezone(const char *name)
+{
+	char path[160];
+	struct stat st;
+
+	if (name[0] == '/' || strstr(name, "..") != NULL ||
+	    (size_t)snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name) >= sizeof(path))
+		return false;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static int
 config_check_aws(const struct config_aws *aws, const char *prefix, FILE *errors)
 {
@@ -401,6 +416,11 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 	    strcmp(cfg->log_level, "debug") != 0) {
 		if (errors != NULL)
 			fprintf(errors, "\"log_level\": not warn, info or debug\n");
+		rc = -1;
+	}
+	if (!config_valid_timezone(cfg->timezone)) {
+		if (errors != NULL)
+			fprintf(errors, "\"billing.timezone\": no such time zone in /usr/share/zoneinfo\n");
 		rc = -1;
 	}
 	if (config_check_aws(&cfg->aws_cn, "aws_cn", errors) == -1)
@@ -458,6 +478,15 @@ config_dump(const struct config *cfg, FILE *out)
 			break;
 		}
 	}
+}
+
+int
+config_apply_timezone(const struct config *cfg)
+{
+	if (setenv("TZ", cfg->timezone, 1) != 0)
+		return -1;
+	tzset();
+	return 0;
 }
 
 const struct config_aws *

@@ -90,13 +90,19 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 		}
 		headers = grown;
 	}
-	/* No "Expect: 100-continue" round trip. */
-	grown = curl_slist_append(headers, "Expect:");
-	if (grown == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
+	/*
+	 * No "Expect: 100-continue" round trip. Not on SigV4 calls: libcurl
+	 * signs every header set here, and this one is never sent, so the
+	 * signature would name a header the server cannot see.
+	 */
+	if (call->sigv4 == NULL) {
+		grown = curl_slist_append(headers, "Expect:");
+		if (grown == NULL) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		headers = grown;
 	}
-	headers = grown;
 	curl_easy_setopt(h->curl, CURLOPT_URL, call->url);
 	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);

@@ -258,6 +258,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mpbind-fcgi: log file \"%s\": %s\n", m.app.cfg.log_file, strerror(errno));
 		return 1;
 	}
+	if (config_apply_timezone(&m.app.cfg) != 0)
+		fatal("time zone");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || mysql_library_init(0, NULL, NULL) != 0)
 		fatalx("library initialisation failed");
 	if (auth_init(&m.app) != 0)

@@ -26,6 +26,9 @@
 #include "orgs.h"
 #include "members.h"
 #include "events.h"
+#include "aws.h"
+#include "binding.h"
+#include "billing.h"
 
 #define ROUTER_ROUTES_MAX 255
 #define ROUTER_JSON_DEPTH 16
@@ -37,6 +40,9 @@ static const struct route_table *const router_tables[] = {
 	&orgs_route_table,
 	&members_route_table,
 	&events_route_table,
+	&aws_route_table,
+	&binding_route_table,
+	&billing_route_table,
 };
 
 /* Read-only after router_init(), which runs before the first fork. */

@@ -77,7 +77,8 @@ struct config {
 
 	/* billing */
 	long grace_seconds;
-	char *timezone;
+	char *timezone;			/* IANA name: billing periods run 1st to 1st here */
+	char *currency;
 
 	/* outbound HTTP (marketplaces) */
 	char *ca_file;			/* CA bundle; empty for the system default */
@@ -103,6 +104,12 @@ void config_release(struct config *cfg);
 
 /* Writes every option with its current value (secrets as "(set)") to out. */
 void config_dump(const struct config *cfg, FILE *out);
+
+/*
+ * Makes billing.timezone the process's local time (TZ), so localtime_r and
+ * mktime compute billing periods. Call once, before any thread starts.
+ */
+int config_apply_timezone(const struct config *cfg);
 
 /* The listing for partition "aws" or "aws-cn", or NULL. Borrowed. */
 const struct config_aws *config_aws_listing(const struct config *cfg, const char *partition);

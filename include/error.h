@@ -32,6 +32,13 @@ enum lang { LANG_ZH = 0, LANG_EN = 1 };
 	X(INVITATION_INVALID, 410, "invitation_invalid",  "This invitation has expired, was used or was withdrawn.", "该邀请已过期、已被使用或已撤回。") \
 	X(INVITATION_EMAIL,   403, "invitation_other_email", "This invitation is for another e-mail address; sign in with that address.", "该邀请发给了其他邮箱，请使用该邮箱登录。") \
 	X(ALREADY_MEMBER,     409, "already_member",      "That user is already a member of this organization.", "该用户已是组织成员。") \
+	X(BINDING_NOT_FOUND,  404, "binding_not_found",   "No binding is in progress; start again from the marketplace.", "当前没有进行中的绑定，请从云市场重新开始。") \
+	X(BINDING_USED,       410, "binding_used",        "This binding was already completed.", "该绑定已完成。") \
+	X(INSUFFICIENT_ROLE,  403, "insufficient_role",   "Insufficient permission: only an Org Admin or Org Billing Admin can do this.", "权限不足：只有组织管理员或组织账单管理员可以执行此操作。") \
+	X(ORG_BOUND,          409, "org_already_bound",   "This organization is already bound to a marketplace subscription.", "该组织已绑定云市场订阅。") \
+	X(SUBSCRIPTION_BOUND, 409, "subscription_already_bound", "This subscription is already bound to an organization.", "该订阅已绑定至其他组织。") \
+	X(SUBSCRIPTION_INACTIVE, 409, "subscription_inactive", "This subscription is no longer active; subscribe again on the marketplace.", "该订阅已失效，请在云市场重新订阅。") \
+	X(NOT_BOUND,          409, "not_bound",           "This organization has no marketplace subscription bound.", "该组织未绑定云市场订阅。") \
 	X(NOT_FOUND,          404, "not_found",           "Not found.", "未找到。") \
 	X(METHOD,             405, "method_not_allowed",  "Method not allowed.", "不支持该请求方法。") \
 	X(CONFLICT,           409, "conflict",            "The request conflicts with the current state.", "请求与当前状态冲突。") \

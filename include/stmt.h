@@ -121,7 +121,75 @@
 	/* events.c: an org's events before an id, newest first: id, time, actor email, actor, action, detail */ \
 	X(EVENT_LIST, "SELECT e.id, DATE_FORMAT(e.created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), u.email, e.actor, " \
 	    "e.action, e.detail FROM events e LEFT JOIN users u ON u.id = e.actor_user_id " \
-	    "WHERE e.org_id = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?")
+	    "WHERE e.org_id = ? AND e.id < ? ORDER BY e.id DESC LIMIT ?") \
+	\
+	/* subscriptions.c: a new subscription (marketplace, key, account, aws account, license, \
+	 * customer identifier, product, status, free trial) */ \
+	X(SUB_INSERT, "INSERT INTO subscriptions (marketplace, external_key, account_id, customer_aws_account_id, " \
+	    "license_arn, customer_identifier, product_code, status, free_trial, created_at, updated_at) " \
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(6), NOW(6))") \
+	/* subscriptions.c: a subscription by its marketplace key, locked: id, status */ \
+	X(SUB_BY_KEY_LOCK, "SELECT id, status FROM subscriptions WHERE external_key = ? FOR UPDATE") \
+	/* subscriptions.c: a subscription by id, locked: marketplace, account, status, customer id, license */ \
+	X(SUB_LOCK, "SELECT marketplace, account_id, status, customer_identifier, license_arn, product_code " \
+	    "FROM subscriptions WHERE id = ? FOR UPDATE") \
+	/* subscriptions.c: fills in identifiers a later answer added (customer id, aws account, license) */ \
+	X(SUB_FILL_KEYS, "UPDATE subscriptions SET customer_identifier = COALESCE(customer_identifier, ?), " \
+	    "customer_aws_account_id = COALESCE(customer_aws_account_id, ?), license_arn = COALESCE(license_arn, ?), " \
+	    "updated_at = NOW(6) WHERE id = ?") \
+	/* subscriptions.c: a new status (status, ended: 1 sets ended_at, id) */ \
+	X(SUB_SET_STATUS, "UPDATE subscriptions SET status = ?, ended_at = IF(? = 1, NOW(6), ended_at), " \
+	    "updated_at = NOW(6) WHERE id = ?") \
+	\
+	/* binding.c: a new attempt (id, subscription, ttl seconds) */ \
+	X(ATTEMPT_INSERT, "INSERT INTO binding_attempts (id, subscription_id, created_at, expires_at) " \
+	    "VALUES (?, ?, NOW(6), NOW(6) + INTERVAL ? SECOND)") \
+	/* binding.c: an attempt: subscription, used (1/0), expired (1/0), expiry */ \
+	X(ATTEMPT_GET, "SELECT subscription_id, used_at IS NOT NULL, expires_at <= NOW(6), " \
+	    "DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM binding_attempts WHERE id = ?") \
+	/* binding.c: the same, locked inside the confirming transaction */ \
+	X(ATTEMPT_LOCK, "SELECT subscription_id, used_at IS NOT NULL, expires_at <= NOW(6), " \
+	    "DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM binding_attempts WHERE id = ? FOR UPDATE") \
+	/* binding.c: an attempt used up (user, binding, id) */ \
+	X(ATTEMPT_USE, "UPDATE binding_attempts SET used_at = NOW(6), used_by = ?, binding_id = ? WHERE id = ?") \
+	/* binding.c: a subscription for the wizard: marketplace, account, status */ \
+	X(SUB_GET, "SELECT marketplace, account_id, status FROM subscriptions WHERE id = ?") \
+	/* binding.c: the org a subscription is actively bound to: org id, org name */ \
+	X(BINDING_OF_SUB, "SELECT b.org_id, o.name FROM bindings b JOIN orgs o ON o.id = b.org_id " \
+	    "WHERE b.active_subscription = ?") \
+	/* binding.c: the same, locked */ \
+	X(BINDING_OF_SUB_LOCK, "SELECT id, org_id FROM bindings WHERE active_subscription = ? FOR UPDATE") \
+	/* binding.c, billing.c: an org's active binding, locked: id, subscription */ \
+	X(BINDING_OF_ORG_LOCK, "SELECT id, subscription_id FROM bindings WHERE active_org = ? FOR UPDATE") \
+	/* binding.c: every org of a user for the wizard: id, name, members, role, bound (1/0) */ \
+	X(BINDING_ORG_CHOICES, "SELECT o.id, o.name, (SELECT COUNT(*) FROM memberships c WHERE c.org_id = o.id), " \
+	    "m.role, EXISTS (SELECT 1 FROM bindings b WHERE b.active_org = o.id) FROM memberships m " \
+	    "JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.created_at, o.id LIMIT 500") \
+	/* binding.c: an org row, locked: every binding change of one org goes one at a time; name */ \
+	X(ORG_LOCK, "SELECT name FROM orgs WHERE id = ? FOR UPDATE") \
+	/* binding.c: a new binding (org, subscription, user) */ \
+	X(BINDING_INSERT, "INSERT INTO bindings (org_id, subscription_id, bound_by, bound_at, starts_at) " \
+	    "VALUES (?, ?, ?, NOW(6), NOW(6))") \
+	/* binding.c, billing.c: a binding ends now (reason, id) */ \
+	X(BINDING_END, "UPDATE bindings SET ended_at = NOW(6), end_reason = ? WHERE id = ? AND ended_at IS NULL") \
+	/* binding.c: the org pays through a marketplace now; grace and suspension end (org) */ \
+	X(ORG_BILLING_BOUND, "UPDATE orgs SET billing_status = 'marketplace', grace_deadline = NULL, " \
+	    "billing_changed_at = NOW(6) WHERE id = ?") \
+	/* billing.c: the org enters its grace window (seconds, org) */ \
+	X(ORG_BILLING_GRACE, "UPDATE orgs SET billing_status = 'grace', grace_deadline = NOW(6) + INTERVAL ? SECOND, " \
+	    "billing_changed_at = NOW(6) WHERE id = ?") \
+	/* billing.c: an org's billing state: name, status (grace past its deadline reads suspended), \
+	 * deadline, seconds left, created */ \
+	X(ORG_BILLING_GET, "SELECT name, IF(billing_status = 'grace' AND grace_deadline <= NOW(6), 'suspended', " \
+	    "billing_status), DATE_FORMAT(grace_deadline, '%Y-%m-%dT%H:%i:%sZ'), " \
+	    "GREATEST(0, TIMESTAMPDIFF(SECOND, NOW(6), grace_deadline)), UNIX_TIMESTAMP(created_at) " \
+	    "FROM orgs WHERE id = ?") \
+	/* billing.c: an org's active binding: marketplace, account, subscription status, bound at, \
+	 * bound by (email) */ \
+	X(BINDING_OF_ORG, "SELECT s.marketplace, s.account_id, s.status, " \
+	    "DATE_FORMAT(b.bound_at, '%Y-%m-%dT%H:%i:%sZ'), u.email FROM bindings b " \
+	    "JOIN subscriptions s ON s.id = b.subscription_id LEFT JOIN users u ON u.id = b.bound_by " \
+	    "WHERE b.active_org = ?")
 
 enum stmt_id {
 #define X(name, sql) STMT_##name,

@@ -7,7 +7,7 @@ PACKAGES="build-essential pkg-config libfcgi-dev libmariadb-dev libjson-c-dev
 libcurl4-openssl-dev libsodium-dev libssl-dev nginx mariadb-server mariadb-client
 libcmocka-dev python3 python3-pytest python3-requests python3-pymysql python3-botocore
 python3-cryptography python3-selenium chromium chromium-driver wrk ca-certificates
-openssl procps fonts-wqy-microhei"
+openssl procps tzdata fonts-wqy-microhei"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * binding.c: binding attempts, the wizard's context and the confirming
+ * transaction that re-checks everything before binding.
+ */
+#include "binding.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "db.h"
+#include "events.h"
+#include "fields.h"
+#include "jsonw.h"
+#include "orgs.h"
+#include "request.h"
+#include "subscriptions.h"
+#include "text.h"
+#include "ticket.h"
+#include "worker.h"
+#include "banned.h"
+
+#define BINDING_PURPOSE "binding"
+
+int
+binding_attempt_create(struct db *db, struct pool *pool, long long subscription_id, long ttl, char *id)
+{
+	unsigned char raw[BINDING_ATTEMPT_LEN / 2];
+
+	randombytes_buf(raw, sizeof(raw));
+	text_hex(id, raw, sizeof(raw));
+	return db_run(db, pool, STMT_ATTEMPT_INSERT, NULL,
+	    DB_ARGS(DB_TEXT(id), DB_INT(subscription_id), DB_INT(ttl)));
+}
+
+int
+binding_redirect(struct request *r, const char *attempt_id)
+{
+	char ticket[TICKET_MAX];
+	const char *location;
+	int rc;
+
+	rc = ticket_sign(&r->worker->app->keys, BINDING_PURPOSE, attempt_id, time(NULL),
+	    r->cfg->ticket_ttl, ticket, NULL);
+	if (rc != ERR_OK)
+		return rc;
+	rc = request_set_cookie(r, BINDING_COOKIE, ticket, r->cfg->ticket_ttl);
+	if (rc != ERR_OK)
+		return rc;
+	location = pool_printf(r->pool, "%s/bind", r->cfg->public_url);
+	return location != NULL ? reply_redirect(r, 303, location) : ERR_NOMEM;
+}
+
+/* The attempt id in r's ticket cookie, or an error. */
+static int
+binding_ticket(struct request *r, const char **attempt)
+{
+	const char *cookie = request_cookie(r, BINDING_COOKIE);
+	struct ticket t;
+	int rc;
+
+	if (cookie == NULL || cookie[0] == '\0')
+		return ERR_BINDING_NOT_FOUND;
+	rc = ticket_verify(&r->worker->app->keys, BINDING_PURPOSE, cookie, time(NULL), &t, NULL);
+	if (rc != ERR_OK)
+		return rc;
+	if (strlen(t.data) != BINDING_ATTEMPT_LEN)
+		return ERR_TICKET_INVALID;
+	*attempt = pool_strdup(r->pool, t.data);
+	return *attempt != NULL ? ERR_OK : ERR_NOMEM;
+}
+
+/* Reads attempt id (locked or not): its subscription, or an error. */
+static int
+binding_attempt_check(struct request *r, const char *attempt, bool lock, long long *subscription_id,
+    const char **expires)
+{
+	struct db_result res;
+	int rc;
+
+	rc = db_run(&r->worker->db, r->pool, lock ? STMT_ATTEMPT_LOCK : STMT_ATTEMPT_GET, &res,
+	    DB_ARGS(DB_TEXT(attempt)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows == 0)
+		return ERR_BINDING_NOT_FOUND;
+	if (db_int(&res, 0, 1) == 1)
+		return ERR_BINDING_USED;
+	if (db_int(&res, 0, 2) == 1)
+		return ERR_TICKET_EXPIRED;
+	*subscription_id = db_int(&res, 0, 0);
+	if (expires != NULL)
+		*expires = db_text(&res, 0, 3);
+	return ERR_OK;
+}
+
+/* The signed-in user's orgs with what the wizard shows about each. */
+static int
+binding_org_choices(struct request *r, struct json_object *root)
+{
+	struct json_object *list, *o;
+	struct db_result res;
+	enum org_role role;
+	bool bound;
+	size_t i;
+	int rc;
+
+	rc = db_run(&r->worker->db, r->pool, STMT_BINDING_ORG_CHOICES, &res, DB_ARGS(DB_INT(r->user.user_id)));
+	if (rc != ERR_OK)
+		return rc;
+	list = json_object_new_array();
+	for (i = 0; i < res.nrows; i++) {
+		role = orgs_role_parse(db_text(&res, i, 3));
+		bound = db_int(&res, i, 4) == 1;
+		o = json_object_new_object();
+		jw_str(o, "id", db_text(&res, i, 0));
+		jw_str(o, "name", db_text(&res, i, 1));
+		jw_int(o, "member_count", db_int(&res, i, 2));
+		jw_str(o, "role", orgs_role_name(role));
+		jw_bool(o, "eligible", orgs_role_can_bill(role) && !bound);
+		jw_str(o, "reason", !orgs_role_can_bill(role) ? "insufficient_role" : bound ? "org_bound" : NULL);
+		json_object_array_add(list, o);
+	}
+	jw_add(root, "orgs", list);
+	return ERR_OK;
+}
+
+/* GET /api/binding: see binding.h. */
+static int
+binding_context(struct request *r)
+{
+	struct json_object *root, *bound;
+	struct db_result sub, held, member;
+	const char *attempt, *expires;
+	long long subscription_id;
+	int rc;
+
+	rc = binding_ticket(r, &attempt);
+	if (rc == ERR_OK)
+		rc = binding_attempt_check(r, attempt, false, &subscription_id, &expires);
+	if (rc == ERR_OK)
+		rc = db_run(&r->worker->db, r->pool, STMT_SUB_GET, &sub, DB_ARGS(DB_INT(subscription_id)));
+	if (rc == ERR_OK)
+		rc = db_run(&r->worker->db, r->pool, STMT_BINDING_OF_SUB, &held, DB_ARGS(DB_INT(subscription_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (sub.nrows != 1)
+		return ERR_BINDING_NOT_FOUND;
+	root = json_object_new_object();
+	jw_str(root, "marketplace", db_text(&sub, 0, 0));
+	jw_str(root, "account_id", db_text(&sub, 0, 1));
+	jw_str(root, "subscription_status", db_text(&sub, 0, 2));
+	jw_str(root, "expires_at", expires);
+	jw_bool(root, "signed_in", r->signed_in);
+	jw_str(root, "email", r->signed_in ? r->user.email : NULL);
+	jw_bool(root, "allow_org_creation", r->cfg->allow_org_creation);
+	jw_str(root, "support_url", r->cfg->support_url[0] != '\0' ? r->cfg->support_url : NULL);
+	if (held.nrows == 1) {
+		bound = json_object_new_object();
+		jw_str(bound, "org_id", db_text(&held, 0, 0));
+		jw_str(bound, "org_name", db_text(&held, 0, 1));
+		member.nrows = 0;
+		if (r->signed_in && db_run(&r->worker->db, r->pool, STMT_ORG_ROLE, &member,
+		    DB_ARGS(DB_TEXT(db_text(&held, 0, 0)), DB_INT(r->user.user_id))) != ERR_OK)
+			member.nrows = 0;
+		jw_bool(bound, "member", member.nrows == 1);
+		jw_add(root, "bound", bound);
+	} else {
+		jw_add(root, "bound", NULL);
+	}
+	if (r->signed_in && (rc = binding_org_choices(r, root)) != ERR_OK) {
+		json_object_put(root);
+		return rc;
+	}
+	if (!r->signed_in)
+		jw_add(root, "orgs", NULL);
+	return reply_json(r, 200, root);
+}
+
+int
+binding_create(struct db *db, struct pool *pool, const char *org_id, long long subscription_id,
+    long long user_id, const char *marketplace, const char *account_id, long long *binding_id)
+{
+	struct db_result res;
+	int rc;
+
+	rc = db_run(db, pool, STMT_BINDING_OF_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows > 0)
+		return ERR_ORG_BOUND;
+	rc = db_run(db, pool, STMT_BINDING_OF_SUB_LOCK, &res, DB_ARGS(DB_INT(subscription_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows > 0)
+		return ERR_SUBSCRIPTION_BOUND;
+	rc = db_run(db, pool, STMT_BINDING_INSERT, &res,
+	    DB_ARGS(DB_TEXT(org_id), DB_INT(subscription_id), user_id > 0 ? DB_INT(user_id) : DB_NULL));
+	if (rc == ERR_DB_DUPLICATE)
+		return ERR_ORG_BOUND;	/* the unique keys caught a race the locks did not */
+	if (rc != ERR_OK)
+		return rc;
+	*binding_id = (long long)res.insert_id;
+	rc = db_run(db, pool, STMT_ORG_BILLING_BOUND, NULL, DB_ARGS(DB_TEXT(org_id)));
+	if (rc != ERR_OK)
+		return rc;
+	return events_record(db, pool, org_id, user_id, user_id > 0 ? "user" : marketplace, "binding.created",
+	    "marketplace", marketplace, "account_id", account_id,
+	    "subscription", pool_printf(pool, "%lld", subscription_id), NULL);
+}
+
+struct binding_confirm_tx {
+	struct request *r;
+	const char *attempt;
+	struct subscription sub;
+	const char *org_name;
+};
+
+static int
+binding_confirm_tx(void *arg)
+{
+	struct binding_confirm_tx *tx = arg;
+	struct request *r = tx->r;
+	const char *org_id = field_str(r, "org_id");
+	long long subscription_id, binding_id;
+	struct db_result res;
+	enum org_role role;
+	int rc;
+
+	/* Lock order: attempt, subscription, org, membership, bindings. */
+	rc = binding_attempt_check(r, tx->attempt, true, &subscription_id, NULL);
+	if (rc != ERR_OK)
+		return rc;
+	rc = subscriptions_lock(&r->worker->db, r->pool, subscription_id, &tx->sub);
+	if (rc != ERR_OK)
+		return rc;
+	if (!subscriptions_bindable(tx->sub.status))
+		return ERR_SUBSCRIPTION_INACTIVE;
+	if (!orgs_valid_id(org_id))
+		return ERR_NOT_FOUND;
+	rc = db_run(&r->worker->db, r->pool, STMT_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows != 1)
+		return ERR_NOT_FOUND;
+	tx->org_name = db_text(&res, 0, 0);
+	rc = orgs_role(r, org_id, true, &role);
+	if (rc != ERR_OK)
+		return rc;
+	if (!orgs_role_can_bill(role))
+		return ERR_INSUFFICIENT_ROLE;
+	rc = binding_create(&r->worker->db, r->pool, org_id, subscription_id, r->user.user_id,
+	    tx->sub.marketplace, tx->sub.account_id, &binding_id);
+	if (rc != ERR_OK)
+		return rc;
+	return db_run(&r->worker->db, r->pool, STMT_ATTEMPT_USE, NULL,
+	    DB_ARGS(DB_INT(r->user.user_id), DB_INT(binding_id), DB_TEXT(tx->attempt)));
+}
+
+/* POST /api/binding/confirm: see binding.h. */
+static int
+binding_confirm(struct request *r)
+{
+	struct binding_confirm_tx tx = { .r = r };
+	struct json_object *root, *b;
+	int rc;
+
+	rc = binding_ticket(r, &tx.attempt);
+	if (rc != ERR_OK)
+		return rc;
+	rc = db_transaction(&r->worker->db, binding_confirm_tx, &tx);
+	if (rc != ERR_OK)
+		return rc;
+	rc = request_set_cookie(r, BINDING_COOKIE, "", 0);
+	if (rc != ERR_OK)
+		return rc;
+	root = json_object_new_object();
+	b = json_object_new_object();
+	jw_str(b, "org_id", field_str(r, "org_id"));
+	jw_str(b, "org_name", tx.org_name);
+	jw_str(b, "marketplace", tx.sub.marketplace);
+	jw_str(b, "account_id", tx.sub.account_id);
+	jw_add(root, "binding", b);
+	return reply_json(r, 200, root);
+}
+
+static const struct field binding_confirm_fields[] = {
+	{ "org_id", FIELD_ID, 1, 64, FIELD_REQUIRED, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+static const struct route binding_routes[] = {
+	{ "binding_context", METHOD_GET, "/api/binding", binding_context, AUTH_OPTIONAL, BODY_NONE,
+	  REPLY_JSON, NULL },
+	{ "binding_confirm", METHOD_POST, "/api/binding/confirm", binding_confirm, AUTH_SESSION,
+	  BODY_JSON, REPLY_JSON, binding_confirm_fields },
+};
+
+ROUTE_TABLE(binding, binding_routes);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * billing.h: the billing overview (账单概览), bill history (历史账单),
+ * unbinding, and the billing status the control plane reads.
+ *
+ *   GET  /api/orgs/{org}/billing          200 {"org":{id,name},"role","can_manage","status",
+ *                                          "grace_deadline","grace_seconds_left",
+ *                                          "current_bill":{currency,amount_due_micros,
+ *                                          period_start,period_end,next_bill_date},
+ *                                          "free_credits":{currency,remaining_micros},
+ *                                          "payment":null|{marketplace,account_id,
+ *                                          subscription_status,bound_at,bound_by,bill_url},
+ *                                          "marketplaces":[{id,listing_url}]}; 404 not a member
+ *   GET  /api/orgs/{org}/billing/history  200 {"bills":[{period_start,period_end,currency,
+ *                                          amount_due_micros}]}; 404
+ *   POST /api/orgs/{org}/billing/unbind   200 {"status":"grace","grace_deadline"}; 403
+ *                                          insufficient_role; 404; 409 not_bound
+ *   GET  /internal/orgs/{org}/billing-status  (Authorization: Bearer <internal_token>)
+ *                                          200 {"org_id","status","grace_deadline",
+ *                                          "marketplace","account_id"}; 401; 404
+ *
+ * status is "none", "marketplace", "grace" (with its deadline) or
+ * "suspended"; a grace window past its deadline reads "suspended" even
+ * before mpbind-meterd has recorded it. Billing periods run from the 1st
+ * to the 1st in billing.timezone. Money is integer micro-units.
+ */
+#ifndef MPBIND_BILLING_H
+#define MPBIND_BILLING_H
+
+#include <time.h>
+
+#include "router.h"
+
+extern const struct route_table billing_route_table;
+
+/*
+ * The billing period holding t (local time in billing.timezone): its first
+ * instant and the first instant of the next. Returns 0, or -1 if the
+ * calendar arithmetic fails.
+ */
+int billing_period(time_t t, time_t *start, time_t *next);
+
+#endif
