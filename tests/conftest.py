@@ -29,6 +29,7 @@ TEST_OPTIONS = {
     "landing_burst": 400,
     "max_body": "128k",
     "aliyun_activation_delay": 1,
+    "http_timeout": 3,
     "config": {
         "auth.pwhash_ops": "1",
         "auth.pwhash_mem_kib": "8192",
