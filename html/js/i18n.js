@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+// i18n.js: every string of the console in Chinese (default) and English,
+// the current language, and the 中文 / English switch. The words follow the
+// seeds (/work/shared/seeds). The language is the `lang` cookie, else the
+// browser's first language (the server decides the same way for its error
+// messages), else Chinese.
+
+const STRINGS = {
+  // Product and chrome
+  'app.name': ['mpbind', 'mpbind'],
+  'app.tagline': ['云市场订阅与组织账单', 'Marketplace subscriptions and organization billing'],
+  'lang.zh': ['中文', '中文'],
+  'lang.en': ['English', 'English'],
+  'lang.label': ['语言', 'Language'],
+  'nav.orgs': ['组织', 'Organizations'],
+  'nav.projects': ['项目', 'Projects'],
+  'nav.billing': ['账单', 'Billing'],
+  'nav.members': ['组织用户', 'Org Users'],
+  'nav.events': ['事件', 'Events'],
+  'nav.settings': ['系统设置', 'Settings'],
+  'nav.unavailable': ['暂未开放', 'Not available yet'],
+  'nav.label': ['控制台导航', 'Console navigation'],
+  'org.current': ['当前组织', 'Current organization'],
+  'org.none': ['暂无组织', 'No organization'],
+  'user.menu': ['用户菜单', 'User menu'],
+  'user.account': ['账号设置', 'Account settings'],
+  'user.logout': ['退出登录', 'Sign out'],
+  'common.loading': ['加载中…', 'Loading…'],
+  'common.cancel': ['取消', 'Cancel'],
+  'common.confirm': ['确定', 'OK'],
+  'common.save': ['保存', 'Save'],
+  'common.copy': ['复制', 'Copy'],
+  'common.copied': ['已复制', 'Copied'],
+  'common.actions': ['操作', 'Actions'],
+  'common.you': ['我', 'You'],
+  'common.current': ['当前', 'Current'],
+  'common.backHome': ['返回控制台', 'Back to the console'],
+
+  // Roles
+  'role.admin': ['组织管理员', 'Org Admin'],
+  'role.billing': ['组织账单管理员', 'Org Billing Admin'],
+  'role.member': ['组织成员', 'Org Member'],
+
+  // Sign-in and registration
+  'login.title': ['登录', 'Sign in'],
+  'login.subtitle': ['使用企业邮箱登录控制台', 'Sign in to the console with your work e-mail'],
+  'login.submit': ['登录', 'Sign in'],
+  'login.noAccount': ['没有账号?', 'No account?'],
+  'login.toRegister': ['注册', 'Sign up'],
+  'login.retryAfter': ['请在 {seconds} 秒后重试。', 'Try again in {seconds} seconds.'],
+  'register.title': ['注册', 'Sign up'],
+  'register.subtitle': ['创建账号，开始使用控制台', 'Create an account to use the console'],
+  'register.submit': ['注册', 'Sign up'],
+  'register.haveAccount': ['已有账号?', 'Already have an account?'],
+  'register.toLogin': ['登录', 'Sign in'],
+  'field.email': ['企业邮箱', 'Work e-mail'],
+  'field.emailPlaceholder': ['name@company.com', 'name@company.com'],
+  'field.password': ['密码', 'Password'],
+  'field.required': ['请填写此项。', 'Please fill in this field.'],
+  'field.emailInvalid': ['请输入有效的邮箱地址。', 'Please enter a valid e-mail address.'],
+  'policy.title': ['密码要求', 'Password requirements'],
+  'policy.length': ['10–128 个字符', '10–128 characters'],
+  'policy.mix': ['至少包含一个字母和一个数字', 'At least one letter and one digit'],
+  'policy.email': ['不能包含邮箱 @ 前面的部分', 'Must not contain the part of your e-mail before @'],
+  'policy.unmet': ['密码不符合要求。', 'The password does not meet the requirements.'],
+
+  // Organizations
+  'orgs.title': ['组织', 'Organizations'],
+  'orgs.subtitle': ['您加入的全部组织。组织管理员可以管理成员与账单。',
+    'Every organization you belong to. Org Admins manage members and billing.'],
+  'orgs.create': ['创建组织', 'Create organization'],
+  'orgs.creationOff': ['当前不支持自行创建组织，请提交工单联系我们为您创建。',
+    'Creating organizations is switched off; please contact support to have one created.'],
+  'orgs.support': ['提交工单', 'Contact support'],
+  'orgs.col.name': ['组织名称', 'Organization name'],
+  'orgs.col.id': ['组织 ID', 'Organization ID'],
+  'orgs.col.members': ['成员人数', 'Members'],
+  'orgs.col.role': ['我的角色', 'My role'],
+  'orgs.col.created': ['创建时间', 'Created'],
+  'orgs.empty': ['您还没有加入任何组织。', 'You do not belong to any organization yet.'],
+  'orgs.emptyHint': ['创建一个组织，或请组织管理员向您发送邀请。',
+    'Create an organization, or ask an Org Admin to invite you.'],
+  'orgs.emptyHintNoCreate': ['请组织管理员向您发送邀请，或提交工单联系我们为您创建组织。',
+    'Ask an Org Admin to invite you, or contact support to have an organization created.'],
+  'orgs.rename': ['重命名', 'Rename'],
+  'orgs.renameTitle': ['重命名组织', 'Rename organization'],
+  'orgs.leave': ['退出组织', 'Leave'],
+  'orgs.leaveTitle': ['退出组织', 'Leave organization'],
+  'orgs.leaveBody': ['确定要退出组织 {name} 吗？退出后需要重新受邀才能加入。',
+    'Leave the organization {name}? You will need a new invitation to join again.'],
+  'orgs.left': ['已退出组织 {name}。', 'You left {name}.'],
+  'orgs.created': ['组织 {name} 已创建。', 'Organization {name} created.'],
+  'orgs.renamed': ['组织已重命名。', 'Organization renamed.'],
+  'orgs.nameField': ['组织名称', 'Organization name'],
+  'orgs.nameHint': ['1–100 个字符', '1–100 characters'],
+  'orgs.switchTo': ['设为当前组织', 'Switch to'],
+  'invites.title': ['待处理的邀请', 'Pending invitations'],
+  'invites.line': ['{inviter} 邀请您以{role}身份加入', '{inviter} invited you to join as {role}'],
+  'invites.expires': ['有效期至 {time}', 'Expires {time}'],
+  'invites.accept': ['接受', 'Accept'],
+  'invites.decline': ['拒绝', 'Decline'],
+  'invites.accepted': ['您已加入组织 {name}。', 'You joined {name}.'],
+  'invites.declined': ['已拒绝邀请。', 'Invitation declined.'],
+
+  // Members
+  'members.title': ['组织用户', 'Org Users'],
+  'members.subtitle': ['{org} 的成员与邀请。', 'Members and invitations of {org}.'],
+  'members.col.email': ['邮箱', 'E-mail'],
+  'members.col.role': ['角色', 'Role'],
+  'members.col.joined': ['加入时间', 'Joined'],
+  'members.readOnly': ['仅组织管理员可以邀请、移除成员或修改角色。',
+    'Only Org Admins can invite or remove members and change roles.'],
+  'members.changeRole': ['修改角色', 'Change role'],
+  'members.changeRoleTitle': ['修改角色', 'Change role'],
+  'members.changeRoleBody': ['为 {email} 选择新的角色：', 'Choose a new role for {email}:'],
+  'members.roleChanged': ['已将 {email} 的角色修改为{role}。', '{email} is now {role}.'],
+  'members.remove': ['移除', 'Remove'],
+  'members.removeTitle': ['移除成员', 'Remove member'],
+  'members.removeBody': ['确定要将 {email} 移出组织 {org} 吗？', 'Remove {email} from {org}?'],
+  'members.removed': ['已移除 {email}。', '{email} was removed.'],
+  'members.invite': ['邀请用户', 'Invite user'],
+  'members.inviteHint': ['被邀请人使用该邮箱登录或注册后即可接受邀请。',
+    'The invitee accepts after signing in or signing up with this e-mail.'],
+  'members.inviteSubmit': ['发送邀请', 'Invite'],
+  'members.inviteRole': ['角色', 'Role'],
+  'members.inviteCreated': ['邀请已创建。请将以下链接发送给 {email}：',
+    'Invitation created. Send this link to {email}:'],
+  'members.pending': ['待接受的邀请', 'Pending invitations'],
+  'members.pendingEmpty': ['没有待接受的邀请。', 'No pending invitations.'],
+  'members.col.expires': ['有效期至', 'Expires'],
+  'members.revoke': ['撤回', 'Withdraw'],
+  'members.revokeTitle': ['撤回邀请', 'Withdraw invitation'],
+  'members.revokeBody': ['确定要撤回发给 {email} 的邀请吗？', 'Withdraw the invitation to {email}?'],
+  'members.revoked': ['邀请已撤回。', 'Invitation withdrawn.'],
+  'members.noOrg': ['请先创建或加入一个组织。', 'Create or join an organization first.'],
+  'members.toOrgs': ['前往组织页面', 'Go to Organizations'],
+
+  // Events
+  'events.title': ['事件', 'Events'],
+  'events.subtitle': ['{org} 的操作记录，最新的在前。', 'Activity in {org}, newest first.'],
+  'events.col.time': ['时间', 'Time'],
+  'events.col.actor': ['操作人', 'Actor'],
+  'events.col.action': ['操作', 'Action'],
+  'events.col.detail': ['详情', 'Details'],
+  'events.more': ['加载更多', 'Load more'],
+  'events.empty': ['暂无事件。', 'No events yet.'],
+  'events.forbidden': ['仅组织管理员和组织账单管理员可查看事件', 'Only Org Admins and Org Billing Admins can view events'],
+  'events.forbiddenHint': ['如需查看，请联系组织管理员为您分配相应角色。',
+    'Ask an Org Admin for one of those roles if you need to see them.'],
+  'events.user': ['用户 #{id}', 'user #{id}'],
+  'actor.system': ['系统', 'System'],
+  'actor.operator': ['运维人员', 'Operator'],
+  'actor.aws': ['亚马逊云科技 Marketplace', 'AWS Marketplace'],
+  'actor.aws-cn': ['亚马逊云科技 Marketplace', 'AWS Marketplace (China)'],
+  'actor.aliyun': ['阿里云 云市场', 'Alibaba Cloud Marketplace'],
+  'action.org.created': ['创建组织', 'Created the organization'],
+  'action.org.renamed': ['重命名组织', 'Renamed the organization'],
+  'action.invitation.created': ['邀请', 'Invited'],
+  'action.invitation.revoked': ['撤回邀请', 'Withdrew an invitation'],
+  'action.invitation.declined': ['拒绝邀请', 'Declined an invitation'],
+  'action.member.joined': ['加入组织', 'Joined'],
+  'action.member.role_changed': ['修改角色', 'Changed a role'],
+  'action.member.removed': ['移除成员', 'Removed a member'],
+  'action.member.left': ['退出组织', 'Left'],
+  'action.binding.created': ['绑定云市场订阅', 'Bound a marketplace subscription'],
+  'action.binding.ended': ['解绑云市场订阅', 'Unbound a marketplace subscription'],
+  'detail.name': ['名称：{name}', 'Name: {name}'],
+  'detail.invited': ['{email}（{role}）', '{email} ({role})'],
+  'detail.joined': ['{email}，角色：{role}', '{email} as {role}'],
+  'detail.roleChanged': ['{who}：{from} → {to}', '{who}: {from} → {to}'],
+  'detail.removed': ['{who}（{role}）', '{who} ({role})'],
+  'detail.accountClosed': ['{email}（账号已注销）', '{email} (account closed)'],
+  'detail.binding': ['{marketplace}，账号 {account}', '{marketplace}, account {account}'],
+  'detail.bindingEnded': ['{marketplace}，账号 {account}；{reason}', '{marketplace}, account {account}; {reason}'],
+  'reason.unbound': ['在控制台解绑', 'unbound in the console'],
+
+  // Account
+  'account.title': ['账号设置', 'Account settings'],
+  'account.profile': ['账号信息', 'Account'],
+  'account.email': ['邮箱', 'E-mail'],
+  'account.since': ['注册时间', 'Member since'],
+  'account.password': ['修改密码', 'Change password'],
+  'account.passwordHint': ['修改后，您在其他设备上的登录将全部退出。',
+    'Changing it signs you out on every other device.'],
+  'account.current': ['当前密码', 'Current password'],
+  'account.new': ['新密码', 'New password'],
+  'account.repeat': ['确认新密码', 'Repeat the new password'],
+  'account.mismatch': ['两次输入的新密码不一致。', 'The new passwords do not match.'],
+  'account.passwordChanged': ['密码已修改，其他设备上的登录已退出。',
+    'Password changed; your other sessions were signed out.'],
+  'account.close': ['注销账号', 'Close account'],
+  'account.closeHint': ['注销后您将退出全部组织，且无法恢复。如果您是某个组织唯一的组织管理员，请先将其他成员设为组织管理员。',
+    'Closing your account removes you from every organization and cannot be undone. If you are the only Org Admin of an organization, make someone else an Org Admin first.'],
+  'account.closeConfirmTitle': ['注销账号', 'Close account'],
+  'account.closeConfirmBody': ['确定要注销账号 {email} 吗？此操作无法撤销。',
+    'Close the account {email}? This cannot be undone.'],
+  'account.closeSubmit': ['注销账号', 'Close account'],
+  'account.closed': ['账号已注销', 'Account closed'],
+  'account.closedBody': ['您的账号已注销，感谢使用。', 'Your account has been closed. Thank you for using mpbind.'],
+
+  // Invitation link
+  'invite.title': ['组织邀请', 'Invitation'],
+  'invite.signedOut': ['您收到了一个加入组织的邀请。请使用收到邀请的邮箱登录或注册，然后接受邀请。',
+    'You have been invited to join an organization. Sign in or sign up with the e-mail address the invitation was sent to, then accept it.'],
+  'invite.body': ['{org} 邀请您以{role}身份加入。', '{org} invites you to join as {role}.'],
+  'invite.orgId': ['组织 ID', 'Organization ID'],
+  'invite.signedInAs': ['当前登录账号：{email}', 'Signed in as {email}'],
+  'invite.accept': ['接受邀请', 'Accept invitation'],
+  'invite.decline': ['拒绝', 'Decline'],
+  'invite.accepted': ['您已加入组织 {org}。', 'You joined {org}.'],
+  'invite.declined': ['您已拒绝该邀请。', 'You declined the invitation.'],
+  'invite.enter': ['进入控制台', 'Go to the console'],
+  'invite.switch': ['退出并切换账号', 'Sign out and switch account'],
+  'invite.missing': ['该邀请链接不完整或不存在，请向组织管理员索取新的邀请链接。',
+    'This invitation link is incomplete or does not exist; ask the Org Admin for a new one.'],
+  'invite.invalidHint': ['请向组织管理员索取新的邀请。', 'Ask the Org Admin for a new invitation.'],
+
+  // Errors the page words itself (others come from the server, localised)
+  'error.network': ['网络连接失败，请检查网络后重试。', 'Could not reach the server; check your connection and try again.'],
+  'error.unexpected': ['服务返回了无法识别的响应（HTTP {status}）。', 'The server sent an unexpected answer (HTTP {status}).'],
+
+  // Binding wizard (shared with the marketplace pages)
+  'step.login': ['登录账号', 'Sign in'],
+  'step.bind': ['绑定组织', 'Bind organization'],
+  'step.done': ['完成授权', 'Authorize'],
+  'tag.noPermission': ['权限不足', 'Insufficient permission'],
+  'tag.bound': ['已绑定', 'Bound'],
+  'tag.boundSubscription': ['已绑定云市场订阅', 'Marketplace subscription already bound'],
+};
+
+const LANGS = ['zh', 'en'];
+const COOKIE = 'lang';
+
+function cookieLang() {
+  const m = document.cookie.match(/(?:^|;\s*)lang=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+let current = detect();
+
+/* The language the server would choose for this browser: the cookie, else en when the browser's
+ * first language is English, else zh. */
+function detect() {
+  const c = cookieLang();
+  if (c !== null) return c === 'en' ? 'en' : 'zh';
+  const first = (navigator.languages && navigator.languages[0]) || navigator.language || '';
+  return first.toLowerCase().startsWith('en') ? 'en' : 'zh';
+}
+
+export function lang() {
+  return current;
+}
+
+/* The string for key in the current language with {name} placeholders filled from params
+ * (plain text: the caller puts the result into textContent). Unknown keys come back as the key. */
+export function t(key, params) {
+  const entry = STRINGS[key];
+  let s = entry ? entry[LANGS.indexOf(current)] : key;
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+  return s;
+}
+
+/* Like t, but a list of strings and nodes, so a param may be an element (e.g. <strong>name</strong>).
+ * Feed the result to dom.el as children. */
+export function tx(key, params) {
+  const entry = STRINGS[key];
+  const s = entry ? entry[LANGS.indexOf(current)] : key;
+  const out = [];
+  let last = 0;
+  s.replace(/\{(\w+)\}/g, (m, k, at) => {
+    out.push(s.slice(last, at));
+    out.push(params && k in params ? params[k] : m);
+    last = at + m.length;
+    return m;
+  });
+  out.push(s.slice(last));
+  return out.filter((part) => part !== '');
+}
+
+export function has(key) {
+  return Object.prototype.hasOwnProperty.call(STRINGS, key);
+}
+
+/* Switches the language: sets the cookie (the server then answers in it too), updates <html lang>
+ * and tells the page to re-render through the 'langchange' event. */
+export function setLang(next) {
+  current = next === 'en' ? 'en' : 'zh';
+  document.cookie = `${COOKIE}=${current}; Path=/; Max-Age=31536000; SameSite=Lax`;
+  applyDocumentLang();
+  window.dispatchEvent(new CustomEvent('langchange', { detail: current }));
+}
+
+export function applyDocumentLang() {
+  document.documentElement.lang = current === 'en' ? 'en' : 'zh-CN';
+}
+
+applyDocumentLang();
