@@ -19,16 +19,17 @@ Q        := $(if $(V),,@)
 PY       := /usr/bin/python3
 
 LIB_SRCS := auth aws awsapi billing binding buf config db error events fields form health http \
-            log marketplace members metrics orgs page pool request router session subscriptions \
-            text ticket worker
+            log marketplace members metrics notify orgs page pool request router session sns \
+            sqs subscriptions text ticket worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)
-BINS     := bin/mpbind-fcgi bin/mpbindctl
+BINS     := bin/mpbind-fcgi bin/mpbindctl bin/mpbind-meterd
 TESTS    := buf config fields form pool text ticket
 TEST_BINS:= $(TESTS:%=$(B)/test_%)
 
 all: $(BINS)
 bin/mpbind-fcgi: $(B)/main.o $(B)/libmpbind.a
 bin/mpbindctl: $(B)/ctl.o $(B)/migrate.o $(B)/libmpbind.a
+bin/mpbind-meterd: $(B)/meterd.o $(B)/libmpbind.a
 $(BINS): ; @mkdir -p bin; $(if $(Q),echo "  LD    $@";) $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/libmpbind.a: $(LIB_OBJS) ; $(Q)$(AR) rcs $@ $^
 $(B)/%.o: fcgi/%.c ; @mkdir -p $(B); $(if $(Q),echo "  CC    $<";) $(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "events.h"
 #include "fields.h"
+#include "notify.h"
 #include "page.h"
 #include "request.h"
 #include "subscriptions.h"
@@ -191,6 +192,10 @@ aws_landing_tx(void *arg)
 		if (rc != ERR_OK)
 			return rc;
 	}
+	/* Notifications that came before this landing apply now. */
+	rc = notify_apply_unmatched(r->worker, &tx->sub);
+	if (rc != ERR_OK)
+		return rc;
 	if (strcmp(tx->sub.status, "failed") == 0 || strcmp(tx->sub.status, "ended") == 0)
 		return ERR_SUBSCRIPTION_INACTIVE;
 	return binding_attempt_create(&r->worker->db, r->pool, tx->sub.id, r->cfg->ticket_ttl, tx->attempt);
@@ -216,7 +221,7 @@ aws_landing(struct request *r)
 	json_object_object_add(body, "RegistrationToken",
 	    json_object_new_string(field_str(r, "x-amzn-marketplace-token")));
 	call = (struct awsapi_call){ listing, listing->metering_url, "aws-marketplace",
-	    "AWSMPMeteringService.ResolveCustomer", "1.1", body, r->cfg->http_retries, 0 };
+	    "AWSMPMeteringService.ResolveCustomer", "1.1", body, r->cfg->http_retries, 0, NULL };
 	rc = awsapi_perform(&r->worker->http, r->pool, &call, &reply);
 	json_object_put(body);
 	if (rc != ERR_OK) {
@@ -263,6 +268,23 @@ aws_landing_info(struct request *r)
 	    "Subscribe to this product on AWS Marketplace, then click “Set up your account” in the blue banner at the top of the subscription page to bind your organization." });
 }
 
+/* POST /marketplace/{partition}/sns: 200 when applied, recorded or seen before;
+ * 403 when the message cannot be trusted (SNS does not retry a 4xx); 404 for
+ * an unknown partition; 503 when it should come again (SNS retries). */
+static int
+aws_sns(struct request *r)
+{
+	struct json_object *root;
+	int rc;
+
+	rc = notify_handle(r->worker, r->path_param[0], r->body, r->body_len, "https");
+	if (rc != ERR_OK)
+		return rc;
+	root = json_object_new_object();
+	json_object_object_add(root, "status", json_object_new_string("ok"));
+	return reply_json(r, 200, root);
+}
+
 static const struct field aws_landing_fields[] = {
 	{ "x-amzn-marketplace-token", FIELD_TOKEN, 1, 4096, FIELD_REQUIRED, NULL },
 	{ "x-amzn-marketplace-offer-type", FIELD_ENUM, 0, 0, 0, "free-trial" },
@@ -274,6 +296,7 @@ static const struct route aws_routes[] = {
 	  REPLY_PAGE, aws_landing_fields },
 	{ "aws_landing_info", METHOD_GET, "/marketplace/{}/landing", aws_landing_info, AUTH_NONE,
 	  BODY_NONE, REPLY_PAGE, NULL },
+	{ "aws_sns", METHOD_POST, "/marketplace/{}/sns", aws_sns, AUTH_NONE, BODY_RAW, REPLY_JSON, NULL },
 };
 
 ROUTE_TABLE(aws, aws_routes);

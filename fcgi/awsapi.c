@@ -105,6 +105,7 @@ awsapi_once(struct http *http, struct pool *pool, const struct awsapi_call *call
 	hc.sigv4 = pool_printf(pool, "aws:amz:%s:%s", l->region, call->service);
 	hc.userpwd = userpwd;
 	hc.timeout_ms = call->timeout_ms;
+	hc.cancel = call->cancel;
 	hc.max_response = AWSAPI_RESPONSE_MAX;
 	rc = http_perform(http, &hc, &hr);
 	sodium_memzero(userpwd, strlen(userpwd));

@@ -6,9 +6,9 @@
 
 #include <string.h>
 
+#include "binding.h"
 #include "config.h"
 #include "db.h"
-#include "events.h"
 #include "fields.h"
 #include "jsonw.h"
 #include "marketplace.h"
@@ -218,14 +218,8 @@ billing_unbind_tx(void *arg)
 		return ERR_NOT_BOUND;
 	rc = db_run(&r->worker->db, r->pool, STMT_SUB_GET, &sub, DB_ARGS(DB_INT(db_int(&res, 0, 1))));
 	if (rc == ERR_OK)
-		rc = db_run(&r->worker->db, r->pool, STMT_BINDING_END, NULL,
-		    DB_ARGS(DB_TEXT("unbound"), DB_INT(db_int(&res, 0, 0))));
-	if (rc == ERR_OK)
-		rc = db_run(&r->worker->db, r->pool, STMT_ORG_BILLING_GRACE, NULL,
-		    DB_ARGS(DB_INT(r->cfg->grace_seconds), DB_TEXT(org_id)));
-	if (rc == ERR_OK)
-		rc = events_by_user(r, org_id, "binding.ended", "reason", "unbound",
-		    "marketplace", db_text(&sub, 0, 0), "account_id", db_text(&sub, 0, 1), NULL);
+		rc = binding_end(&r->worker->db, r->pool, db_int(&res, 0, 0), org_id, "unbound",
+		    r->cfg->grace_seconds, "user", r->user.user_id, db_text(&sub, 0, 0), db_text(&sub, 0, 1));
 	if (rc == ERR_OK)
 		rc = db_run(&r->worker->db, r->pool, STMT_ORG_BILLING_GET, &res, DB_ARGS(DB_TEXT(org_id)));
 	if (rc == ERR_OK)

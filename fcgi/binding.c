@@ -104,7 +104,8 @@ binding_org_choices(struct request *r, struct json_object *root)
 	struct json_object *list, *o;
 	struct db_result res;
 	enum org_role role;
-	bool bound;
+	const char *bound, *reason;
+	bool cancelling, eligible;
 	size_t i;
 	int rc;
 
@@ -114,14 +115,19 @@ binding_org_choices(struct request *r, struct json_object *root)
 	list = json_object_new_array();
 	for (i = 0; i < res.nrows; i++) {
 		role = orgs_role_parse(db_text(&res, i, 3));
-		bound = db_int(&res, i, 4) == 1;
+		bound = db_text(&res, i, 4);
+		/* An org whose subscription is being cancelled may bind its successor. */
+		cancelling = bound != NULL && strcmp(bound, "unsubscribe_pending") == 0;
+		eligible = orgs_role_can_bill(role) && (bound == NULL || cancelling);
+		reason = !orgs_role_can_bill(role) ? "insufficient_role" :
+		    cancelling ? "current_cancelling" : bound != NULL ? "org_bound" : NULL;
 		o = json_object_new_object();
 		jw_str(o, "id", db_text(&res, i, 0));
 		jw_str(o, "name", db_text(&res, i, 1));
 		jw_int(o, "member_count", db_int(&res, i, 2));
 		jw_str(o, "role", orgs_role_name(role));
-		jw_bool(o, "eligible", orgs_role_can_bill(role) && !bound);
-		jw_str(o, "reason", !orgs_role_can_bill(role) ? "insufficient_role" : bound ? "org_bound" : NULL);
+		jw_bool(o, "eligible", eligible);
+		jw_str(o, "reason", reason);
 		json_object_array_add(list, o);
 	}
 	jw_add(root, "orgs", list);
@@ -184,21 +190,41 @@ int
 binding_create(struct db *db, struct pool *pool, const char *org_id, long long subscription_id,
     long long user_id, const char *marketplace, const char *account_id, long long *binding_id)
 {
-	struct db_result res;
+	struct db_result current, res;
+	const char *starts = NULL;
 	int rc;
 
-	rc = db_run(db, pool, STMT_BINDING_OF_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
+	rc = db_run(db, pool, STMT_BINDING_OF_ORG_LOCK, &current, DB_ARGS(DB_TEXT(org_id)));
 	if (rc != ERR_OK)
 		return rc;
-	if (res.nrows > 0)
+	if (current.nrows > 0 && strcmp(db_text(&current, 0, 2), "unsubscribe_pending") != 0)
 		return ERR_ORG_BOUND;
 	rc = db_run(db, pool, STMT_BINDING_OF_SUB_LOCK, &res, DB_ARGS(DB_INT(subscription_id)));
 	if (rc != ERR_OK)
 		return rc;
 	if (res.nrows > 0)
 		return ERR_SUBSCRIPTION_BOUND;
-	rc = db_run(db, pool, STMT_BINDING_INSERT, &res,
-	    DB_ARGS(DB_TEXT(org_id), DB_INT(subscription_id), user_id > 0 ? DB_INT(user_id) : DB_NULL));
+	if (current.nrows > 0) {
+		/*
+		 * Switching the paying account: the current subscription is being
+		 * cancelled. It keeps paying until the next hour, the new one from
+		 * then on, so every usage hour has exactly one payer.
+		 */
+		rc = db_run(db, pool, STMT_NEXT_HOUR, &res, DB_NOARGS);
+		if (rc != ERR_OK)
+			return rc;
+		starts = db_text(&res, 0, 0);
+		rc = db_run(db, pool, STMT_BINDING_END_AT, NULL,
+		    DB_ARGS(DB_TEXT(starts), DB_INT(db_int(&current, 0, 0))));
+		if (rc == ERR_OK)
+			rc = events_record(db, pool, org_id, user_id, user_id > 0 ? "user" : marketplace,
+			    "binding.replaced", "marketplace", db_text(&current, 0, 3),
+			    "account_id", db_text(&current, 0, 4), "until", starts, NULL);
+		if (rc != ERR_OK)
+			return rc;
+	}
+	rc = db_run(db, pool, STMT_BINDING_INSERT, &res, DB_ARGS(DB_TEXT(org_id), DB_INT(subscription_id),
+	    user_id > 0 ? DB_INT(user_id) : DB_NULL, DB_TEXT_OR_NULL(starts)));
 	if (rc == ERR_DB_DUPLICATE)
 		return ERR_ORG_BOUND;	/* the unique keys caught a race the locks did not */
 	if (rc != ERR_OK)
@@ -209,7 +235,23 @@ binding_create(struct db *db, struct pool *pool, const char *org_id, long long s
 		return rc;
 	return events_record(db, pool, org_id, user_id, user_id > 0 ? "user" : marketplace, "binding.created",
 	    "marketplace", marketplace, "account_id", account_id,
-	    "subscription", pool_printf(pool, "%lld", subscription_id), NULL);
+	    "subscription", pool_printf(pool, "%lld", subscription_id), "starts_at", starts, NULL);
+}
+
+int
+binding_end(struct db *db, struct pool *pool, long long binding_id, const char *org_id,
+    const char *reason, long grace_seconds, const char *actor, long long actor_user_id,
+    const char *marketplace, const char *account_id)
+{
+	int rc;
+
+	rc = db_run(db, pool, STMT_BINDING_END, NULL, DB_ARGS(DB_TEXT(reason), DB_INT(binding_id)));
+	if (rc == ERR_OK)
+		rc = db_run(db, pool, STMT_ORG_BILLING_GRACE, NULL, DB_ARGS(DB_INT(grace_seconds), DB_TEXT(org_id)));
+	if (rc == ERR_OK)
+		rc = events_record(db, pool, org_id, actor_user_id, actor, "binding.ended", "reason", reason,
+		    "marketplace", marketplace, "account_id", account_id, NULL);
+	return rc;
 }
 
 struct binding_confirm_tx {

@@ -51,7 +51,9 @@ struct config_option {
 	{ p ".listing_url", CONFIG_URL, 0, 1024, "", false, AWS(key, listing_url) }, \
 	{ p ".topic_arns", CONFIG_STRING, 0, 2048, "", false, AWS(key, topic_arns) }, \
 	{ p ".sqs_url", CONFIG_URL, 0, 512, "", false, AWS(key, sqs_url) }, \
-	{ p ".sqs_queue_url", CONFIG_URL, 0, 1024, "", false, AWS(key, sqs_queue_url) }
+	{ p ".sqs_queue_url", CONFIG_URL, 0, 1024, "", false, AWS(key, sqs_queue_url) }, \
+	{ p ".sns_cert_host", CONFIG_STRING, 1, 256, \
+	  "^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$", false, AWS(key, sns_cert_host) }
 
 static const struct config_option config_options[] = {
 	OPT("listen", CONFIG_LISTEN, 1, 200, "unix:var/run/mpbind.sock", listen),
@@ -97,6 +99,10 @@ static const struct config_option config_options[] = {
 	OPT("http.ca_file", CONFIG_STRING, 0, 1024, "", ca_file),
 	OPT("http.timeout", CONFIG_INT, 1, 120, "10", http_timeout),
 	OPT("http.retries", CONFIG_INT, 0, 10, "3", http_retries),
+
+	OPT("sqs.wait_seconds", CONFIG_INT, 0, 20, "20", sqs_wait),
+	OPT("sqs.visibility_timeout", CONFIG_INT, 5, 43200, "120", sqs_visibility),
+	OPT("meterd.interval", CONFIG_INT, 1, 3600, "30", meterd_interval),
 
 	AWS_OPTIONS("aws_cn", aws_cn, "cn-northwest-1"),
 	AWS_OPTIONS("aws", aws, "us-east-1"),

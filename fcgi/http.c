@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -46,6 +47,19 @@ http_write(char *data, size_t size, size_t n, void *arg)
 	if (buf_append(body, data, size * n) == -1)
 		return 0;	/* makes curl fail with CURLE_WRITE_ERROR */
 	return size * n;
+}
+
+/* Aborts a transfer (a long poll) once the caller's cancel flag is set. */
+static int
+http_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const atomic_bool *cancel = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(cancel) ? 1 : 0;
 }
 
 static const char *
@@ -126,6 +140,11 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 	if (call->sigv4 != NULL) {
 		curl_easy_setopt(h->curl, CURLOPT_AWS_SIGV4, call->sigv4);
 		curl_easy_setopt(h->curl, CURLOPT_USERPWD, call->userpwd);
+	}
+	if (call->cancel != NULL) {
+		curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, http_progress);
+		curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)(uintptr_t)call->cancel);
+		curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	}
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
 	cc = curl_easy_perform(h->curl);

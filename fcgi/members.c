@@ -51,6 +51,13 @@ members_user_param(const char *s)
 	return errno == 0 && *end == '\0' ? v : 0;
 }
 
+/* The link an admin sends to the invitee. In the pool. */
+static const char *
+members_link(struct request *r, const char *id)
+{
+	return pool_printf(r->pool, "%s/invite.html?id=%s", r->cfg->public_url, id);
+}
+
 /* GET /api/orgs/{org}/members: see members.h. */
 static int
 members_list(struct request *r)
@@ -96,6 +103,7 @@ members_list(struct request *r)
 		jw_str(m, "email", db_text(&res, i, 1));
 		jw_str(m, "role", db_text(&res, i, 2));
 		jw_str(m, "expires_at", db_text(&res, i, 3));
+		jw_str(m, "link", members_link(r, db_text(&res, i, 0)));
 		json_object_array_add(list, m);
 	}
 	jw_add(root, "invitations", list);
@@ -105,6 +113,7 @@ members_list(struct request *r)
 struct members_invite_tx {
 	struct request *r;
 	char id[INVITATION_ID_LEN + 1];
+	const char *expires_at;
 };
 
 static int
@@ -134,8 +143,11 @@ members_invite_tx(void *arg)
 	rc = db_run(&r->worker->db, r->pool, STMT_INVITE_INSERT, NULL,
 	    DB_ARGS(DB_TEXT(tx->id), DB_TEXT(org_id), DB_TEXT(email), DB_TEXT(field_str(r, "role")),
 	    DB_INT(r->user.user_id), DB_INT(r->cfg->invitation_ttl)));
+	if (rc == ERR_OK)
+		rc = db_run(&r->worker->db, r->pool, STMT_INVITE_GET, &res, DB_ARGS(DB_TEXT(tx->id), DB_TEXT(org_id)));
 	if (rc != ERR_OK)
 		return rc;
+	tx->expires_at = db_text(&res, 0, 1);
 	return events_by_user(r, org_id, "invitation.created", "email", email,
 	    "role", field_str(r, "role"), NULL);
 }
@@ -156,7 +168,8 @@ members_invite(struct request *r)
 	jw_str(inv, "id", tx.id);
 	jw_str(inv, "email", field_str(r, "email"));
 	jw_str(inv, "role", field_str(r, "role"));
-	jw_str(inv, "link", pool_printf(r->pool, "%s/invite.html?id=%s", r->cfg->public_url, tx.id));
+	jw_str(inv, "expires_at", tx.expires_at);
+	jw_str(inv, "link", members_link(r, tx.id));
 	jw_add(root, "invitation", inv);
 	return reply_json(r, 201, root);
 }
@@ -166,7 +179,7 @@ members_revoke_tx(void *arg)
 {
 	struct request *r = arg;
 	const char *org_id = r->path_param[0], *id = r->path_param[1];
-	struct db_result res;
+	struct db_result res, inv;
 	enum org_role role;
 	int rc;
 
@@ -177,12 +190,15 @@ members_revoke_tx(void *arg)
 		return ERR_FORBIDDEN;
 	if (!members_valid_invitation(id))
 		return ERR_NOT_FOUND;
-	rc = db_run(&r->worker->db, r->pool, STMT_INVITE_REVOKE, &res, DB_ARGS(DB_TEXT(id), DB_TEXT(org_id)));
+	rc = db_run(&r->worker->db, r->pool, STMT_INVITE_GET, &inv, DB_ARGS(DB_TEXT(id), DB_TEXT(org_id)));
+	if (rc == ERR_OK)
+		rc = db_run(&r->worker->db, r->pool, STMT_INVITE_REVOKE, &res, DB_ARGS(DB_TEXT(id), DB_TEXT(org_id)));
 	if (rc != ERR_OK)
 		return rc;
 	if (res.affected == 0)
 		return ERR_NOT_FOUND;
-	return events_by_user(r, org_id, "invitation.revoked", "invitation", id, NULL);
+	return events_by_user(r, org_id, "invitation.revoked", "invitation", id,
+	    "email", db_text(&inv, 0, 0), NULL);
 }
 
 /* DELETE /api/orgs/{org}/invitations/{id}: see members.h. */
@@ -199,7 +215,8 @@ members_revoke(struct request *r)
  * target: returns ERR_OK with *target_role and *email set.
  */
 static int
-members_lock_target(struct request *r, long long target, enum org_role *target_role)
+members_lock_target(struct request *r, long long target, enum org_role *target_role,
+    const char **email)
 {
 	const char *org_id = r->path_param[0];
 	struct db_result res;
@@ -220,6 +237,7 @@ members_lock_target(struct request *r, long long target, enum org_role *target_r
 	if (res.nrows == 0)
 		return ERR_NOT_FOUND;
 	*target_role = orgs_role_parse(db_text(&res, 0, 0));
+	*email = db_text(&res, 0, 1);
 	return ERR_OK;
 }
 
@@ -230,9 +248,10 @@ members_set_role_tx(void *arg)
 	const char *org_id = r->path_param[0], *new_role = field_str(r, "role");
 	long long target = members_user_param(r->path_param[1]);
 	enum org_role old_role;
+	const char *email;
 	int rc;
 
-	rc = members_lock_target(r, target, &old_role);
+	rc = members_lock_target(r, target, &old_role, &email);
 	if (rc != ERR_OK)
 		return rc;
 	if (old_role == ROLE_ADMIN && strcmp(new_role, "admin") != 0) {
@@ -245,7 +264,7 @@ members_set_role_tx(void *arg)
 	if (rc != ERR_OK)
 		return rc;
 	return events_by_user(r, org_id, "member.role_changed", "user_id", r->path_param[1],
-	    "from", orgs_role_name(old_role), "to", new_role, NULL);
+	    "email", email, "from", orgs_role_name(old_role), "to", new_role, NULL);
 }
 
 /* PUT /api/orgs/{org}/members/{user}: see members.h. */
@@ -264,9 +283,10 @@ members_remove_tx(void *arg)
 	const char *org_id = r->path_param[0];
 	long long target = members_user_param(r->path_param[1]);
 	enum org_role old_role;
+	const char *email;
 	int rc;
 
-	rc = members_lock_target(r, target, &old_role);
+	rc = members_lock_target(r, target, &old_role, &email);
 	if (rc != ERR_OK)
 		return rc;
 	if (old_role == ROLE_ADMIN) {
@@ -279,7 +299,7 @@ members_remove_tx(void *arg)
 	if (rc != ERR_OK)
 		return rc;
 	return events_by_user(r, org_id, "member.removed", "user_id", r->path_param[1],
-	    "role", orgs_role_name(old_role), NULL);
+	    "email", email, "role", orgs_role_name(old_role), NULL);
 }
 
 /* DELETE /api/orgs/{org}/members/{user}: see members.h. */

@@ -58,6 +58,7 @@ subscriptions_lock(struct db *db, struct pool *pool, long long id, struct subscr
 	out->customer_identifier = db_text(&res, 0, 3);
 	out->license_arn = db_text(&res, 0, 4);
 	out->product_code = db_text(&res, 0, 5);
+	out->notified_at = db_text(&res, 0, 6);
 	return ERR_OK;
 }
 

@@ -12,6 +12,8 @@
  *        product, 409 a subscription no longer active, 502 a malformed answer,
  *        503 throttled or failing after retries, or no answer in time;
  *        404 for an unknown or disabled partition.
+ *   POST /marketplace/{aws-cn|aws}/sns      an SNS message (notify.h): 200 applied, recorded or
+ *        seen before; 403 forged or not ours (SNS does not retry a 4xx); 503 try again later
  *
  * The registration token is sent to ResolveCustomer at once and then
  * forgotten: it is never stored, logged, put in a cookie or a URL.

@@ -13,6 +13,7 @@
 #ifndef MPBIND_AWSAPI_H
 #define MPBIND_AWSAPI_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 struct config_aws;
@@ -29,6 +30,7 @@ struct awsapi_call {
 	struct json_object *body;	/* borrowed */
 	long retries;			/* attempts after the first */
 	long timeout_ms;		/* 0: http.timeout */
+	const atomic_bool *cancel;	/* see struct http_call; may be NULL */
 };
 
 struct awsapi_reply {

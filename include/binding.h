@@ -55,4 +55,13 @@ int binding_redirect(struct request *r, const char *attempt_id);
 int binding_create(struct db *db, struct pool *pool, const char *org_id, long long subscription_id,
     long long user_id, const char *marketplace, const char *account_id, long long *binding_id);
 
+/*
+ * Ends binding binding_id of org_id now for reason, puts the org in its
+ * grace window (grace_seconds) and records "binding.ended" by actor,
+ * inside the caller's transaction.
+ */
+int binding_end(struct db *db, struct pool *pool, long long binding_id, const char *org_id,
+    const char *reason, long grace_seconds, const char *actor, long long actor_user_id,
+    const char *marketplace, const char *account_id);
+
 #endif

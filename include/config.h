@@ -31,6 +31,7 @@ struct config_aws {
 	char *topic_arns;		/* comma-separated SNS topics we accept */
 	char *sqs_url;			/* SQS endpoint; empty when SNS comes over HTTPS */
 	char *sqs_queue_url;
+	char *sns_cert_host;		/* extended regex the SigningCertURL host must match */
 };
 
 struct config {
@@ -84,6 +85,11 @@ struct config {
 	char *ca_file;			/* CA bundle; empty for the system default */
 	long http_timeout;		/* seconds per call */
 	long http_retries;		/* attempts after the first, for throttling and 5xx */
+
+	/* notifications and mpbind-meterd */
+	long sqs_wait;			/* ReceiveMessage long poll, seconds */
+	long sqs_visibility;		/* seconds a received message stays hidden */
+	long meterd_interval;		/* seconds between background passes */
 
 	/* marketplaces */
 	struct config_aws aws_cn;

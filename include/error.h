@@ -39,6 +39,7 @@ enum lang { LANG_ZH = 0, LANG_EN = 1 };
 	X(SUBSCRIPTION_BOUND, 409, "subscription_already_bound", "This subscription is already bound to an organization.", "该订阅已绑定至其他组织。") \
 	X(SUBSCRIPTION_INACTIVE, 409, "subscription_inactive", "This subscription is no longer active; subscribe again on the marketplace.", "该订阅已失效，请在云市场重新订阅。") \
 	X(NOT_BOUND,          409, "not_bound",           "This organization has no marketplace subscription bound.", "该组织未绑定云市场订阅。") \
+	X(SNS_REJECTED,       403, "notification_rejected", "The notification could not be verified.", "通知验证失败。") \
 	X(NOT_FOUND,          404, "not_found",           "Not found.", "未找到。") \
 	X(METHOD,             405, "method_not_allowed",  "Method not allowed.", "不支持该请求方法。") \
 	X(CONFLICT,           409, "conflict",            "The request conflicts with the current state.", "请求与当前状态冲突。") \

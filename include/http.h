@@ -11,6 +11,7 @@
 #ifndef MPBIND_HTTP_H
 #define MPBIND_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,6 +35,7 @@ struct http_call {
 	const char *userpwd;		/* "AKID:SECRET" for sigv4; secret */
 	long timeout_ms;		/* 0: http.timeout */
 	size_t max_response;		/* 0: 1 MiB */
+	const atomic_bool *cancel;	/* the call stops soon after this turns true; may be NULL */
 };
 
 struct http_reply {

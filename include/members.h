@@ -4,9 +4,11 @@
  * Org Admin manages members; every org keeps at least one Org Admin, which
  * is checked inside the transaction that would break the rule.
  *
- *   GET    /api/orgs/{org}/members            200 {"members":[...],"invitations":[...]|null,"my_role"}
+ *   GET    /api/orgs/{org}/members            200 {"members":[{user_id,email,role,joined_at}],
+ *                                             "invitations":[{id,email,role,expires_at,link}] (admins)
+ *                                             | null,"my_role"}
  *   POST   /api/orgs/{org}/invitations {email,role}
- *                                             201 {"invitation":{id,email,role,expires_at}};
+ *                                             201 {"invitation":{id,email,role,expires_at,link}};
  *                                             403 not an Org Admin; 409 already_member
  *   DELETE /api/orgs/{org}/invitations/{id}   200 {}; 403; 404 not pending
  *   PUT    /api/orgs/{org}/members/{user} {role}  200 {}; 403; 404; 409 last_admin

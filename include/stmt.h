@@ -85,8 +85,9 @@
 	X(MEMBER_LIST, "SELECT m.user_id, u.email, m.role, DATE_FORMAT(m.joined_at, '%Y-%m-%dT%H:%i:%sZ') " \
 	    "FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? " \
 	    "ORDER BY m.joined_at, m.user_id LIMIT 1000") \
-	/* members.c: a member by user id in an org, locked: role */ \
-	X(MEMBER_LOCK, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ? FOR UPDATE") \
+	/* members.c: a member by user id in an org, locked: role, email */ \
+	X(MEMBER_LOCK, "SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id " \
+	    "WHERE m.org_id = ? AND m.user_id = ? FOR UPDATE") \
 	/* members.c: is an open account with this email already a member (org, email) */ \
 	X(MEMBER_BY_EMAIL, "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id " \
 	    "WHERE m.org_id = ? AND u.active_email = ?") \
@@ -114,6 +115,9 @@
 	/* members.c: an invitation withdrawn by an admin (id, org) */ \
 	X(INVITE_REVOKE, "UPDATE invitations SET revoked_at = NOW(6) WHERE id = ? AND org_id = ? " \
 	    "AND accepted_at IS NULL AND revoked_at IS NULL AND declined_at IS NULL") \
+	/* members.c: an invitation of an org: email, expiry (id, org) */ \
+	X(INVITE_GET, "SELECT email, DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM invitations " \
+	    "WHERE id = ? AND org_id = ?") \
 	\
 	/* events.c: an audit event (org or NULL, actor user or NULL, actor, action, detail JSON) */ \
 	X(EVENT_INSERT, "INSERT INTO events (org_id, actor_user_id, actor, action, detail, created_at) " \
@@ -131,8 +135,8 @@
 	/* subscriptions.c: a subscription by its marketplace key, locked: id, status */ \
 	X(SUB_BY_KEY_LOCK, "SELECT id, status FROM subscriptions WHERE external_key = ? FOR UPDATE") \
 	/* subscriptions.c: a subscription by id, locked: marketplace, account, status, customer id, license */ \
-	X(SUB_LOCK, "SELECT marketplace, account_id, status, customer_identifier, license_arn, product_code " \
-	    "FROM subscriptions WHERE id = ? FOR UPDATE") \
+	X(SUB_LOCK, "SELECT marketplace, account_id, status, customer_identifier, license_arn, product_code, " \
+	    "DATE_FORMAT(notified_at, '%Y-%m-%d %H:%i:%s.%f') FROM subscriptions WHERE id = ? FOR UPDATE") \
 	/* subscriptions.c: fills in identifiers a later answer added (customer id, aws account, license) */ \
 	X(SUB_FILL_KEYS, "UPDATE subscriptions SET customer_identifier = COALESCE(customer_identifier, ?), " \
 	    "customer_aws_account_id = COALESCE(customer_aws_account_id, ?), license_arn = COALESCE(license_arn, ?), " \
@@ -160,16 +164,23 @@
 	/* binding.c: the same, locked */ \
 	X(BINDING_OF_SUB_LOCK, "SELECT id, org_id FROM bindings WHERE active_subscription = ? FOR UPDATE") \
 	/* binding.c, billing.c: an org's active binding, locked: id, subscription */ \
-	X(BINDING_OF_ORG_LOCK, "SELECT id, subscription_id FROM bindings WHERE active_org = ? FOR UPDATE") \
-	/* binding.c: every org of a user for the wizard: id, name, members, role, bound (1/0) */ \
+	X(BINDING_OF_ORG_LOCK, "SELECT b.id, b.subscription_id, s.status, s.marketplace, s.account_id " \
+	    "FROM bindings b JOIN subscriptions s ON s.id = b.subscription_id WHERE b.active_org = ? FOR UPDATE") \
+	/* binding.c: the start of the next hour, one value for both ends of a switch */ \
+	X(NEXT_HOUR, "SELECT DATE_FORMAT(NOW(6) + INTERVAL 1 HOUR, '%Y-%m-%d %H:00:00.000000')") \
+	/* binding.c: a binding replaced by another from a given time (time, id) */ \
+	X(BINDING_END_AT, "UPDATE bindings SET ended_at = ?, end_reason = 'replaced' WHERE id = ? AND ended_at IS NULL") \
+	/* binding.c: every org of a user for the wizard: id, name, members, role, status of the \
+	 * subscription bound now (NULL when none) */ \
 	X(BINDING_ORG_CHOICES, "SELECT o.id, o.name, (SELECT COUNT(*) FROM memberships c WHERE c.org_id = o.id), " \
-	    "m.role, EXISTS (SELECT 1 FROM bindings b WHERE b.active_org = o.id) FROM memberships m " \
+	    "m.role, (SELECT s.status FROM bindings b JOIN subscriptions s ON s.id = b.subscription_id " \
+	    "WHERE b.active_org = o.id) FROM memberships m " \
 	    "JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.created_at, o.id LIMIT 500") \
 	/* binding.c: an org row, locked: every binding change of one org goes one at a time; name */ \
 	X(ORG_LOCK, "SELECT name FROM orgs WHERE id = ? FOR UPDATE") \
-	/* binding.c: a new binding (org, subscription, user) */ \
+	/* binding.c: a new binding (org, subscription, user, start or NULL for now) */ \
 	X(BINDING_INSERT, "INSERT INTO bindings (org_id, subscription_id, bound_by, bound_at, starts_at) " \
-	    "VALUES (?, ?, ?, NOW(6), NOW(6))") \
+	    "VALUES (?, ?, ?, NOW(6), COALESCE(?, NOW(6)))") \
 	/* binding.c, billing.c: a binding ends now (reason, id) */ \
 	X(BINDING_END, "UPDATE bindings SET ended_at = NOW(6), end_reason = ? WHERE id = ? AND ended_at IS NULL") \
 	/* binding.c: the org pays through a marketplace now; grace and suspension end (org) */ \
@@ -189,7 +200,59 @@
 	X(BINDING_OF_ORG, "SELECT s.marketplace, s.account_id, s.status, " \
 	    "DATE_FORMAT(b.bound_at, '%Y-%m-%dT%H:%i:%sZ'), u.email FROM bindings b " \
 	    "JOIN subscriptions s ON s.id = b.subscription_id LEFT JOIN users u ON u.id = b.bound_by " \
-	    "WHERE b.active_org = ?")
+	    "WHERE b.active_org = ?") \
+	\
+	/* sns.c: a cached signing certificate fetched less than ttl seconds ago (url hash, ttl) */ \
+	X(SNS_CERT_GET, "SELECT pem FROM sns_certs WHERE url_hash = ? AND fetched_at > NOW(6) - INTERVAL ? SECOND") \
+	/* sns.c: a freshly fetched certificate (url hash, url, pem) */ \
+	X(SNS_CERT_PUT, "INSERT INTO sns_certs (url_hash, url, pem, fetched_at) VALUES (?, ?, ?, NOW(6)) " \
+	    "ON DUPLICATE KEY UPDATE pem = VALUES(pem), fetched_at = VALUES(fetched_at)") \
+	\
+	/* notify.c: has this message been handled (source, message id): state */ \
+	X(INBOX_GET, "SELECT state FROM inbox WHERE source = ? AND message_id = ?") \
+	/* notify.c: claims a message id (source, id, via, type, action, customer, time, body); \
+	 * a duplicate key means it was handled already */ \
+	X(INBOX_CLAIM, "INSERT INTO inbox (source, message_id, via, type, action, customer_identifier, " \
+	    "message_time, state, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'ignored', ?, NOW(6))") \
+	/* notify.c: what became of a message (state, subscription, note, id) */ \
+	X(INBOX_SET_STATE, "UPDATE inbox SET state = ?, subscription_id = ?, note = ?, " \
+	    "applied_at = IF(? IN ('applied', 'confirmed', 'stale'), NOW(6), NULL) WHERE id = ?") \
+	/* notify.c: messages that arrived before their subscription, oldest first, locked \
+	 * (source, customer): id, action, time */ \
+	X(INBOX_UNMATCHED_LOCK, "SELECT id, action, DATE_FORMAT(message_time, '%Y-%m-%d %H:%i:%s.%f') FROM inbox " \
+	    "WHERE source = ? AND customer_identifier = ? AND state = 'unmatched' " \
+	    "ORDER BY message_time, id LIMIT 100 FOR UPDATE") \
+	/* notify.c: a message refused before it could be trusted (source, via, reason, body) */ \
+	X(INBOX_REJECT, "INSERT INTO inbox_rejected (source, via, reason, body, received_at) VALUES (?, ?, ?, ?, NOW(6))") \
+	/* notify.c: the subscriptions of a customer, newest first, locked: id, status */ \
+	X(SUB_BY_CUSTOMER_LOCK, "SELECT id, status FROM subscriptions WHERE marketplace = ? AND customer_identifier = ? " \
+	    "ORDER BY id DESC LIMIT 20 FOR UPDATE") \
+	/* notify.c: the Timestamp of the last lifecycle message applied (time, id) */ \
+	X(SUB_NOTIFIED, "UPDATE subscriptions SET notified_at = ? WHERE id = ?") \
+	/* notify.c: unsubscribe-pending: send this subscription's unsent usage now (id) */ \
+	X(SUB_REQUEST_FLUSH, "UPDATE subscriptions SET flush_requested_at = NOW(6) WHERE id = ?") \
+	/* notify.c: a subscription's bindings still running or ending later, locked: id, org, open (1/0) */ \
+	X(BINDINGS_OPEN_OF_SUB_LOCK, "SELECT id, org_id, ended_at IS NULL FROM bindings WHERE subscription_id = ? " \
+	    "AND (ended_at IS NULL OR ended_at > NOW(6)) FOR UPDATE") \
+	/* notify.c: the current instant, to use in several statements */ \
+	X(NOW, "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f')") \
+	/* notify.c: a scheduled end brought forward (time, id, time) */ \
+	X(BINDING_END_NOW, "UPDATE bindings SET ended_at = ? WHERE id = ? AND ended_at > ?") \
+	/* notify.c: the org's next binding starts then instead of at the hour (time, org, time) */ \
+	X(BINDING_START_NOW, "UPDATE bindings SET starts_at = ? WHERE org_id = ? AND ended_at IS NULL " \
+	    "AND starts_at > ?") \
+	/* notify.c: forget a customer's entitlements before storing fresh ones (marketplace, customer) */ \
+	X(ENTITLEMENTS_CLEAR, "DELETE FROM entitlements WHERE marketplace = ? AND customer_identifier = ?") \
+	/* notify.c: one entitlement (marketplace, customer, dimension, value JSON, expiry epoch or NULL) */ \
+	X(ENTITLEMENT_PUT, "INSERT INTO entitlements (marketplace, customer_identifier, dimension, value, " \
+	    "expires_at, updated_at) VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), NOW(6)) ON DUPLICATE KEY UPDATE " \
+	    "value = VALUES(value), expires_at = VALUES(expires_at), updated_at = VALUES(updated_at)") \
+	/* meterd.c: orgs whose grace window has passed, leased (SKIP LOCKED: several meterd share) */ \
+	X(GRACE_DUE_LEASE, "SELECT id FROM orgs WHERE billing_status = 'grace' AND grace_deadline <= NOW(6) " \
+	    "ORDER BY grace_deadline LIMIT 100 FOR UPDATE SKIP LOCKED") \
+	/* meterd.c: an org whose grace window passed with no new binding (org) */ \
+	X(ORG_BILLING_SUSPEND, "UPDATE orgs SET billing_status = 'suspended', billing_changed_at = NOW(6) " \
+	    "WHERE id = ? AND billing_status = 'grace'")
 
 enum stmt_id {
 #define X(name, sql) STMT_##name,

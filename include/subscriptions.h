@@ -37,6 +37,7 @@ struct subscription {
 	const char *customer_identifier;
 	const char *license_arn;
 	const char *product_code;
+	const char *notified_at;	/* last lifecycle message applied, or NULL */
 };
 
 /*

@@ -318,6 +318,12 @@ class Stack:
             "aws_cn.access_key_id": s["aws_cn_key"],
             "aws_cn.secret_access_key": s["aws_cn_secret"],
             "aws_cn.listing_url": f"http://localhost:{p['sim_http']}/aws/aws-cn/",
+            "aws_cn.topic_arns": "arn:aws-cn:sns:cn-northwest-1:287250355862:aws-mp-subscription-notification-"
+                                 "prodcn0mpbind,arn:aws-cn:sns:cn-northwest-1:287250355862:"
+                                 "aws-mp-entitlement-notification-prodcn0mpbind",
+            "aws_cn.sns_cert_host": "^localhost$",
+            "aws_cn.sqs_url": f"{sim}/aws/aws-cn/sqs/",
+            "aws_cn.sqs_queue_url": f"{sim}/aws/aws-cn/sqs/queue/mpbind-notifications",
             "aws.enabled": "yes",
             "aws.product_code": "prodgl0mpbind",
             "aws.region": "us-east-1",
@@ -326,6 +332,13 @@ class Stack:
             "aws.access_key_id": s["aws_key"],
             "aws.secret_access_key": s["aws_secret"],
             "aws.listing_url": f"http://localhost:{p['sim_http']}/aws/aws/",
+            "aws.topic_arns": "arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-prodgl0mpbind,"
+                              "arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-prodgl0mpbind",
+            "aws.sns_cert_host": "^localhost$",
+            "aws.sqs_url": f"{sim}/aws/aws/sqs/",
+            "aws.sqs_queue_url": f"{sim}/aws/aws/sqs/queue/mpbind-notifications",
+            "sqs.wait_seconds": str(o.get("sqs_wait", 20)),
+            "meterd.interval": str(o.get("meterd_interval", 30)),
         }
         values.update(o.get("config", {}))
         return values

@@ -30,6 +30,8 @@ TEST_OPTIONS = {
     "max_body": "128k",
     "aliyun_activation_delay": 1,
     "http_timeout": 3,
+    "sqs_wait": 2,
+    "meterd_interval": 1,
     "config": {
         "auth.pwhash_ops": "1",
         "auth.pwhash_mem_kib": "8192",

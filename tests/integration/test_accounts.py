@@ -187,6 +187,10 @@ def test_invite_accept_and_list_members(stack, user):
     assert r.status_code == 201
     inv = r.json()["invitation"]
     assert inv["email"] == invitee.email and inv["link"].endswith(f"/invite.html?id={inv['id']}")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", inv["expires_at"])
+    listed = user.get(f"/api/orgs/{org['id']}/members").json()["invitations"]
+    assert listed == [{"id": inv["id"], "email": invitee.email, "role": "member",
+                       "expires_at": inv["expires_at"], "link": inv["link"]}]
     pending = invitee.get("/api/invitations").json()["invitations"]
     assert [(i["id"], i["org_name"], i["role"], i["invited_by"]) for i in pending] == \
         [(inv["id"], "Team", "member", user.email)]
@@ -337,7 +341,7 @@ def test_every_change_writes_an_event_that_admins_can_read(stack, user):
     events = user.get(f"/api/orgs/{org['id']}/events").json()["events"]
     assert [e["action"] for e in events] == ["org.renamed", "member.role_changed", "member.joined",
                                              "invitation.created", "org.created"]
-    assert events[1]["detail"] == {"user_id": str(m.user_id), "from": "member", "to": "billing"}
+    assert events[1]["detail"] == {"user_id": str(m.user_id), "email": m.email, "from": "member", "to": "billing"}
     assert events[2]["actor_email"] == m.email
     assert all(e["actor"] == "user" and e["at"].endswith("Z") for e in events)
     # the billing admin reads them too; a plain member may not

@@ -332,9 +332,14 @@ def test_nginx_slows_down_a_flood_of_sign_ins(own_stack):
     codes = [flood.post("/api/auth/login", {"email": "x@example.com", "password": "y"}).status_code
              for _ in range(40)]
     assert 429 in codes
-    r = flood.post("/api/auth/login", {"email": "x@example.com", "password": "y"})
-    if r.status_code == 429:
-        assert r.json()["error"]["code"] == "rate_limited"
+    limited = [flood.post("/api/auth/login", {"email": "x@example.com", "password": "y"},
+                          headers={"Cookie": "lang=en"}) for _ in range(30)]
+    r = [x for x in limited if x.status_code == 429][0]
+    assert r.json()["error"] == {"code": "rate_limited", "message": "Too many attempts; please wait and try again."}
+    assert r.headers["Retry-After"] == "1" and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    r = [x for x in (flood.post("/api/auth/login", {"email": "x@example.com", "password": "y"})
+                     for _ in range(30)) if x.status_code == 429][0]
+    assert r.json()["error"]["message"] == "尝试次数过多，请稍后再试。"
 
 
 def test_sigterm_drains_requests_in_flight(own_stack):

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * notify.h: AWS Marketplace notifications, one handler whether they come
+ * over HTTPS (POST /marketplace/{aws-cn|aws}/sns) or through SQS (polled by
+ * mpbind-meterd). Each message is verified (sns.h) before anything is
+ * trusted, and applied at most once: its MessageId is claimed in the inbox
+ * in the same transaction as its effect.
+ *
+ * Lifecycle, in any arrival order (a message older than the last one
+ * applied to a subscription is recorded as stale and changes nothing):
+ *   subscribe-success    pending -> active (a landing may come before or after)
+ *   subscribe-fail       -> failed; a binding ends into the grace window
+ *   unsubscribe-pending  -> unsubscribe_pending; the final metering flush is requested
+ *   unsubscribe-success  -> ended; its binding ends into the grace window (or, when
+ *                           the org already bound another subscription, at once)
+ *   entitlement-updated  GetEntitlements for the customer, paged, stored
+ * A message for a customer not seen yet is kept "unmatched" and applied
+ * when that customer's landing creates the subscription.
+ */
+#ifndef MPBIND_NOTIFY_H
+#define MPBIND_NOTIFY_H
+
+#include <stddef.h>
+
+struct subscription;
+struct worker;
+
+/*
+ * Verifies and applies one SNS envelope for partition ("aws-cn", "aws")
+ * that arrived via "https" or "sqs". Returns ERR_OK when it was applied,
+ * recorded, or handled before; ERR_SNS_REJECTED when it must never be
+ * trusted (recorded in inbox_rejected; not worth retrying); ERR_NOT_FOUND
+ * for an unknown partition; ERR_DB, ERR_UNAVAILABLE or ERR_NOMEM when it
+ * should be delivered again later.
+ */
+int notify_handle(struct worker *w, const char *partition, const char *body, size_t len,
+    const char *via);
+
+/*
+ * Applies the unmatched messages of sub's customer to sub, oldest first,
+ * inside the caller's transaction (the landing that created sub).
+ */
+int notify_apply_unmatched(struct worker *w, struct subscription *sub);
+
+#endif

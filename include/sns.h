@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sns.h: Amazon SNS messages as AWS Marketplace sends them (over HTTPS, or
+ * inside SQS messages): parsing the envelope, verifying its signature
+ * before anything is trusted, and confirming a subscription.
+ *
+ * Verification follows AWS's own validators: SignatureVersion "1"
+ * (SHA1withRSA) or "2" (SHA256withRSA); SigningCertURL over https, ending in
+ * .pem, on a host matching the listing's sns_cert_host pattern; TopicArn on
+ * the listing's allow-list; the exact string to sign per message type. The
+ * certificate is fetched with TLS verification and cached in MySQL.
+ */
+#ifndef MPBIND_SNS_H
+#define MPBIND_SNS_H
+
+#include <stddef.h>
+
+struct config_aws;
+struct pool;
+struct worker;
+
+struct sns_message {
+	const char *type;
+	const char *message_id;
+	const char *topic_arn;
+	const char *message;
+	const char *subject;		/* may be NULL */
+	const char *timestamp;		/* 2026-11-22T05:52:40.642Z */
+	const char *signature_version;
+	const char *signature;
+	const char *signing_cert_url;
+	const char *subscribe_url;	/* confirmations only */
+	const char *token;		/* confirmations only */
+};
+
+/*
+ * Parses body into m (strings in pool). Returns ERR_OK, or
+ * ERR_SNS_REJECTED with *why set when it is not an SNS envelope.
+ */
+int sns_parse(struct pool *pool, const char *body, size_t len, struct sns_message *m, const char **why);
+
+/*
+ * Verifies m for listing. Returns ERR_OK; ERR_SNS_REJECTED with *why for a
+ * message that must not be trusted; ERR_UNAVAILABLE when the certificate
+ * could not be fetched now (a genuine message will be delivered again).
+ */
+int sns_verify(struct worker *w, const struct config_aws *listing, const struct sns_message *m,
+    const char **why);
+
+/*
+ * Confirms a verified SubscriptionConfirmation by fetching its SubscribeURL
+ * after checking it like a certificate URL. ERR_OK, ERR_SNS_REJECTED,
+ * ERR_UNAVAILABLE.
+ */
+int sns_confirm(struct worker *w, const struct config_aws *listing, const struct sns_message *m,
+    const char **why);
+
+/* "2026-11-22T05:52:40.642Z" as "2026-11-22 05:52:40.642000" for MySQL, or NULL. */
+const char *sns_mysql_time(struct pool *pool, const char *timestamp);
+
+#endif
