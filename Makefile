@@ -18,12 +18,12 @@ B        := build/$(if $(SAN),san,rel)
 Q        := $(if $(V),,@)
 PY       := /usr/bin/python3
 
-LIB_SRCS := auth aws awsapi billing binding buf config db error events fields form health http \
+LIB_SRCS := aliyun auth aws awsapi billing binding buf config db error events fields form health http \
             log marketplace members metrics notify orgs page pool request router session sns \
             sqs subscriptions text ticket worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)
 BINS     := bin/mpbind-fcgi bin/mpbindctl bin/mpbind-meterd
-TESTS    := buf config fields form pool text ticket
+TESTS    := aliyun buf config fields form pool text ticket
 TEST_BINS:= $(TESTS:%=$(B)/test_%)
 
 all: $(BINS)

@@ -106,6 +106,17 @@ static const struct config_option config_options[] = {
 
 	AWS_OPTIONS("aws_cn", aws_cn, "cn-northwest-1"),
 	AWS_OPTIONS("aws", aws, "us-east-1"),
+
+	OPT("aliyun.enabled", CONFIG_BOOL, 0, 1, "no", aliyun.enabled),
+	SECRET("aliyun.isv_key", 0, 256, aliyun.isv_key),
+	OPT("aliyun.product_code", CONFIG_STRING, 0, 64, "", aliyun.product_code),
+	OPT("aliyun.listing_url", CONFIG_URL, 0, 1024, "", aliyun.listing_url),
+	OPT("aliyun.bill_url", CONFIG_URL, 0, 1024, "https://usercenter2.aliyun.com/finance/expense-report",
+	    aliyun.bill_url),
+	OPT("aliyun.verify_window", CONFIG_INT, 30, 3600, "300", aliyun.verify_window),
+	OPT("aliyun.market_url", CONFIG_URL, 0, 512, "https://market.aliyuncs.com/", aliyun.market_url),
+	OPT("aliyun.access_key_id", CONFIG_STRING, 0, 128, "", aliyun.access_key_id),
+	SECRET("aliyun.access_key_secret", 0, 256, aliyun.access_key_secret),
 };
 
 #define CONFIG_OPTION_COUNT (sizeof(config_options) / sizeof(config_options[0]))
@@ -396,6 +407,26 @@ config_check_aws(const struct config_aws *aws, const char *prefix, FILE *errors)
 	return rc;
 }
 
+static int
+config_check_aliyun(const struct config_aliyun *aliyun, FILE *errors)
+{
+	int rc = 0;
+
+	if (!aliyun->enabled)
+		return 0;
+	if (aliyun->isv_key[0] == '\0') {
+		if (errors != NULL)
+			fprintf(errors, "\"aliyun.isv_key\": must be set when aliyun.enabled = yes\n");
+		rc = -1;
+	}
+	if (aliyun->product_code[0] == '\0') {
+		if (errors != NULL)
+			fprintf(errors, "\"aliyun.product_code\": must be set when aliyun.enabled = yes\n");
+		rc = -1;
+	}
+	return rc;
+}
+
 int
 config_load(struct config *cfg, const char *path, FILE *errors)
 {
@@ -432,6 +463,8 @@ config_load(struct config *cfg, const char *path, FILE *errors)
 	if (config_check_aws(&cfg->aws_cn, "aws_cn", errors) == -1)
 		rc = -1;
 	if (config_check_aws(&cfg->aws, "aws", errors) == -1)
+		rc = -1;
+	if (config_check_aliyun(&cfg->aliyun, errors) == -1)
 		rc = -1;
 	return rc;
 }

@@ -6,12 +6,14 @@
 
 #include <string.h>
 
+#include "aliyun.h"
 #include "aws.h"
 #include "banned.h"
 
 static const struct marketplace *const marketplace_registry[] = {
 	&aws_cn_marketplace,
 	&aws_marketplace,
+	&aliyun_marketplace,
 };
 
 const struct marketplace *

@@ -27,6 +27,7 @@
 #include "members.h"
 #include "events.h"
 #include "aws.h"
+#include "aliyun.h"
 #include "binding.h"
 #include "billing.h"
 
@@ -41,6 +42,7 @@ static const struct route_table *const router_tables[] = {
 	&members_route_table,
 	&events_route_table,
 	&aws_route_table,
+	&aliyun_route_table,
 	&binding_route_table,
 	&billing_route_table,
 };

@@ -34,6 +34,19 @@ struct config_aws {
 	char *sns_cert_host;		/* extended regex the SigningCertURL host must match */
 };
 
+/* Alibaba Cloud Marketplace (阿里云云市场). */
+struct config_aliyun {
+	bool enabled;
+	char *isv_key;			/* secret: the key of the SPI and 免登 MD5 tokens */
+	char *product_code;		/* our 云市场 product code */
+	char *listing_url;		/* where a buyer subscribes (账单概览, 创建集群) */
+	char *bill_url;			/* the buyer's Alibaba bill (查看阿里云账单) */
+	long verify_window;		/* seconds a 免登 timeStamp may be from now, either way */
+	char *market_url;		/* Market API endpoint (PushMeteringData) */
+	char *access_key_id;
+	char *access_key_secret;	/* secret */
+};
+
 struct config {
 	/* process */
 	char *listen;			/* "unix:/path" or "host:port" */
@@ -94,6 +107,7 @@ struct config {
 	/* marketplaces */
 	struct config_aws aws_cn;
 	struct config_aws aws;
+	struct config_aliyun aliyun;
 };
 
 /*

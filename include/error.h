@@ -46,6 +46,14 @@ enum lang { LANG_ZH = 0, LANG_EN = 1 };
 	X(RATE_LIMITED,       429, "rate_limited",        "Too many attempts; please wait and try again.", "尝试次数过多，请稍后再试。") \
 	X(TICKET_INVALID,     400, "ticket_invalid",      "This link or session is not valid; please start again.", "该链接或会话无效，请重新开始。") \
 	X(TICKET_EXPIRED,     410, "ticket_expired",      "This link or session has expired; please start again.", "该链接或会话已过期，请重新开始。") \
+	X(ALIYUN_TOKEN,       403, "invalid_token",       "The token is missing or does not match the parameters.", "令牌缺失或与参数不符。") \
+	X(ALIYUN_ACTION,      400, "unknown_action",      "This action is not supported.", "不支持该操作。") \
+	X(ALIYUN_PRODUCT,     400, "wrong_product",       "This product code is not ours.", "商品编码与本产品不符。") \
+	X(ALIYUN_CONFLICT,    409, "instance_conflict",   "This instance already exists for another buyer or product.", "该实例已存在，但属于其他买家或商品。") \
+	X(ALIYUN_LINK_STALE,  403, "link_expired",        "This 免登 link has expired; click 免登 again.", "该免登链接已过期，请重新单击“免登”。") \
+	X(ALIYUN_LINK_USED,   403, "link_used",           "This 免登 link was already used; click 免登 again.", "该免登链接已使用过，请重新单击“免登”。") \
+	X(ALIYUN_OPENING,     409, "instance_opening",    "The instance is still being activated; try again in a minute.", "实例仍在开通中，请稍后再试。") \
+	X(ALIYUN_USER_GONE,   409, "bound_user_gone",     "The user who bound this instance can no longer sign in to its organization.", "绑定该实例的用户已无法登录其组织。") \
 	X(INTERNAL,           500, "internal",            "Internal error.", "内部错误。") \
 	X(NOMEM,              500, "out_of_memory",       "Internal error (out of memory).", "内部错误（内存不足）。") \
 	X(UPSTREAM,           502, "upstream_error",      "The marketplace answered with an error.", "云市场返回了错误。") \

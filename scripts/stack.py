@@ -339,6 +339,13 @@ class Stack:
             "aws.sqs_queue_url": f"{sim}/aws/aws/sqs/queue/mpbind-notifications",
             "sqs.wait_seconds": str(o.get("sqs_wait", 20)),
             "meterd.interval": str(o.get("meterd_interval", 30)),
+            "aliyun.enabled": "yes",
+            "aliyun.isv_key": s["aliyun_isv_key"],
+            "aliyun.product_code": "cmjj00mpbind",
+            "aliyun.listing_url": f"http://localhost:{p['sim_http']}/aliyun/",
+            "aliyun.market_url": f"{sim}/aliyun/market/",
+            "aliyun.access_key_id": s["aliyun_key"],
+            "aliyun.access_key_secret": s["aliyun_secret"],
         }
         values.update(o.get("config", {}))
         return values
