@@ -13,12 +13,11 @@ import { alertBox, errorText, spinner } from './ui.js';
 /*
  * The left navigation. An entry with enabled: false is shown greyed out and cannot be followed
  * (the feature does not exist yet). org: true adds ?org=<current org> to the link.
- * To switch on the billing page once html/console/billing.html exists, set its enabled to true.
  */
 export const NAV = [
   { key: 'orgs', label: 'nav.orgs', icon: 'orgs', href: '/console/orgs', enabled: true },
   { key: 'projects', label: 'nav.projects', icon: 'projects', href: null, enabled: false },
-  { key: 'billing', label: 'nav.billing', icon: 'billing', href: '/console/billing', enabled: false, org: true },
+  { key: 'billing', label: 'nav.billing', icon: 'billing', href: '/console/billing', enabled: true, org: true },
   { key: 'members', label: 'nav.members', icon: 'members', href: '/console/members', enabled: true, org: true },
   { key: 'events', label: 'nav.events', icon: 'events', href: '/console/events', enabled: true, org: true },
   { key: 'settings', label: 'nav.settings', icon: 'settings', href: null, enabled: false },

@@ -274,23 +274,29 @@ def test_org_named_like_a_script_renders_as_text(stack, browser, shot):
 
 def test_disabled_nav_entries_cannot_be_followed(stack, browser, shot):
     user = new_user(stack.url)
-    user.create_org("Nav")
+    org = user.create_org("Nav")
     b = browser()
     open_as(b, user, "/console/orgs")
-    for key in ("projects", "billing", "settings"):
+    for key in ("projects", "settings"):
         e = b.find(f"[data-nav={key}]")
         assert e.get_attribute("aria-disabled") == "true", key
         assert e.get_attribute("href") is None, key
         assert "disabled" in e.get_attribute("class").split(), key
-    for key in ("orgs", "members", "events"):
+    for key in ("orgs", "billing", "members", "events"):
         e = b.find(f"[data-nav={key}]")
         assert e.get_attribute("aria-disabled") is None, key
         assert e.get_attribute("href"), key
     assert [e.text for e in b.all(".sidenav .nav-item")] == ["组织", "项目", "账单", "组织用户", "事件", "系统设置"]
-    b.find("[data-nav=billing]").click()
+    b.find("[data-nav=projects]").click()
     assert b.path().startswith("/console/orgs")
     assert b.find("[data-nav=orgs]").get_attribute("aria-current") == "page"
     shot(b, "01-nav")
+    # 账单 is switched on: it follows the current org.
+    b.find("[data-nav=billing]").click()
+    b.wait_path(f"/console/billing?org={org['id']}")
+    b.wait_text("#payment-tag", "未绑定支付方式")
+    assert b.find("[data-nav=billing]").get_attribute("aria-current") == "page"
+    shot(b, "02-billing-unbound")
 
 
 def test_only_admin_cannot_leave_or_close_account(stack, browser, shot):

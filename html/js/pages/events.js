@@ -48,6 +48,8 @@ function detailText(e, emails) {
       return t('detail.removed', { who: who(d.user_id), role: role(d.role) });
     case 'binding.created':
       return t('detail.binding', { marketplace: marketLabel(d.marketplace), account: d.account_id || '—' });
+    case 'binding.replaced':
+      return t('detail.binding', { marketplace: marketLabel(d.marketplace), account: d.account_id || '—' });
     case 'binding.ended':
       return t('detail.bindingEnded', {
         marketplace: marketLabel(d.marketplace),
