@@ -18,12 +18,12 @@ B        := build/$(if $(SAN),san,rel)
 Q        := $(if $(V),,@)
 PY       := /usr/bin/python3
 
-LIB_SRCS := aliyun auth aws awsapi billing binding buf config db error events fields form health http \
-            log marketplace members metrics notify orgs page pool request router session sns \
-            sqs subscriptions text ticket worker
+LIB_SRCS := acs3 aliyun aliyunmeter auth aws awsapi awsmeter billing binding buf config db error events fields form health http \
+            ledger log marketplace members meter metrics notify orgs page pool request router session \
+            sns sqs subscriptions text ticket usage worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)
 BINS     := bin/mpbind-fcgi bin/mpbindctl bin/mpbind-meterd
-TESTS    := aliyun buf config fields form pool text ticket
+TESTS    := acs3 aliyun aliyunmeter buf config fields form pool text ticket
 TEST_BINS:= $(TESTS:%=$(B)/test_%)
 
 all: $(BINS)
@@ -41,7 +41,10 @@ deps: ; @scripts/deps.sh
 run: deps ; @$(MAKE) --no-print-directory all && $(PY) scripts/stack.py up
 stop: ; @$(PY) scripts/stack.py down
 test: deps ; @scripts/test.sh
-bench: deps ; @$(MAKE) --no-print-directory all && $(PY) tests/bench/bench.py
+bench: deps ; @$(MAKE) --no-print-directory -W build/rel/libmpbind.a all build/rel/bench-bare && \
+	$(PY) tests/bench/bench.py
+build/rel/bench-bare: tests/bench/bare.c ; @mkdir -p build/rel; $(if $(Q),echo "  LD    $@";) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs fcgi libmariadb) -lpthread
 clean: ; rm -rf build bin
 
 .PHONY: all unit-bins deps run stop test bench clean

@@ -2,7 +2,7 @@
 /*
  * aliyun.c: Alibaba Cloud Marketplace as a marketplace: the MD5 token, the
  * SPI lifecycle actions and the 免登 entry into binding or the console.
- * Metering (PushMeteringData) is not here.
+ * Metering (PushMeteringData) is in aliyunmeter.c.
  */
 #include "aliyun.h"
 
@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "aliyunmeter.h"
 #include "binding.h"
 #include "config.h"
 #include "db.h"
@@ -53,9 +54,23 @@ aliyun_bill_url(const struct config *cfg)
 	return cfg->aliyun.bill_url;
 }
 
+/* Metering (aliyunmeter.c): the PushMeteringData entity Key and the price of one of its units. */
+static const char *
+aliyun_meter_dimension(const struct config *cfg)
+{
+	return cfg->aliyun.metering_key;
+}
+
+static long
+aliyun_meter_unit_micros(const struct config *cfg)
+{
+	return cfg->aliyun.unit_price_micros;
+}
+
 const struct marketplace aliyun_marketplace = {
 	"aliyun", { "阿里云 云市场", "Alibaba Cloud Marketplace" },
 	aliyun_enabled, aliyun_listing_url, aliyun_bill_url,
+	aliyun_meter_dimension, aliyun_meter_unit_micros, aliyun_meter_send,
 };
 
 /* ---------------------------------------------------------------- tokens */

@@ -225,18 +225,13 @@ static int
 auth_me(struct request *r)
 {
 	struct json_object *root, *user, *settings;
-	struct db_result res;
-	int rc;
 
-	rc = db_run(&r->worker->db, r->pool, STMT_USER_CREATED, &res, DB_ARGS(DB_INT(r->user.user_id)));
-	if (rc != ERR_OK)
-		return rc;
 	root = json_object_new_object();
 	user = json_object_new_object();
 	settings = json_object_new_object();
 	jw_int(user, "id", r->user.user_id);
 	jw_str(user, "email", r->user.email);
-	jw_str(user, "created_at", db_text(&res, 0, 0));
+	jw_str(user, "created_at", r->user.created_at);
 	jw_add(root, "user", user);
 	jw_str(root, "csrf", r->user.csrf);
 	jw_bool(settings, "allow_org_creation", r->cfg->allow_org_creation);

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "awsapi.h"
+#include "awsmeter.h"
 #include "binding.h"
 #include "config.h"
 #include "db.h"
@@ -62,14 +63,52 @@ aws_no_bill_url(const struct config *cfg)
 	return "";
 }
 
+static const char *
+aws_cn_dimension(const struct config *cfg)
+{
+	return cfg->aws_cn.dimension;
+}
+
+static const char *
+aws_dimension(const struct config *cfg)
+{
+	return cfg->aws.dimension;
+}
+
+static long
+aws_cn_unit(const struct config *cfg)
+{
+	return cfg->aws_cn.unit_price_micros;
+}
+
+static long
+aws_unit(const struct config *cfg)
+{
+	return cfg->aws.unit_price_micros;
+}
+
+static int
+aws_cn_meter_send(struct worker *w)
+{
+	return awsmeter_send(w, "aws-cn");
+}
+
+static int
+aws_meter_send(struct worker *w)
+{
+	return awsmeter_send(w, "aws");
+}
+
 const struct marketplace aws_cn_marketplace = {
 	"aws-cn", { "亚马逊云科技 Marketplace", "AWS Marketplace (China)" },
 	aws_cn_enabled, aws_cn_listing_url, aws_no_bill_url,
+	aws_cn_dimension, aws_cn_unit, aws_cn_meter_send,
 };
 
 const struct marketplace aws_marketplace = {
 	"aws", { "AWS Marketplace", "AWS Marketplace" },
 	aws_enabled, aws_listing_url, aws_no_bill_url,
+	aws_dimension, aws_unit, aws_meter_send,
 };
 
 /* The enabled listing for partition, or NULL. */

@@ -12,6 +12,7 @@
 #include "fields.h"
 #include "jsonw.h"
 #include "marketplace.h"
+#include "meter.h"
 #include "orgs.h"
 #include "request.h"
 #include "worker.h"
@@ -48,25 +49,39 @@ billing_date(struct request *r, time_t t)
 	return out;
 }
 
-/* The amount due for org in [start, next), in micro-units: nothing is
- * charged until usage arrives (POST /internal/usage). */
+/* Micro-units of a pico amount, rounded down (what is billed is whole micros). */
 static long long
-billing_amount_due(struct request *r, const char *org_id, time_t start, time_t next)
+billing_micros(const char *pico)
 {
-	(void)r;
-	(void)org_id;
-	(void)start;
-	(void)next;
-	return 0;
+	unsigned __int128 v;
+
+	return meter_parse_pico(pico, &v) ? (long long)(v / 1000000) : 0;
 }
 
+/*
+ * The bill of org for [start, next): amount due (closed hours after free
+ * credit), of which unbilled (hours with no marketplace bound), credit
+ * spent, and usage of hours not closed yet. NULL on a database error.
+ */
 static struct json_object *
-billing_bill(struct request *r, const char *org_id, time_t start, time_t next)
+billing_bill(struct request *r, const char *org_id, time_t start, time_t next, int *rc)
 {
-	struct json_object *bill = json_object_new_object();
+	struct json_object *bill;
+	struct db_result closed, open;
 
+	*rc = db_run(&r->worker->db, r->pool, STMT_BILL_CLOSED, &closed,
+	    DB_ARGS(DB_TEXT(org_id), DB_INT(start), DB_INT(next)));
+	if (*rc == ERR_OK)
+		*rc = db_run(&r->worker->db, r->pool, STMT_BILL_OPEN, &open,
+		    DB_ARGS(DB_TEXT(org_id), DB_INT(start), DB_INT(next)));
+	if (*rc != ERR_OK)
+		return NULL;
+	bill = json_object_new_object();
 	jw_str(bill, "currency", r->cfg->currency);
-	jw_int(bill, "amount_due_micros", billing_amount_due(r, org_id, start, next));
+	jw_int(bill, "amount_due_micros", billing_micros(db_text(&closed, 0, 0)));
+	jw_int(bill, "unbilled_micros", billing_micros(db_text(&closed, 0, 1)));
+	jw_int(bill, "credit_used_micros", db_int(&closed, 0, 2));
+	jw_int(bill, "open_usage_micros", billing_micros(db_text(&open, 0, 0)));
 	jw_str(bill, "period_start", billing_date(r, start));
 	jw_str(bill, "period_end", billing_date(r, next));
 	return bill;
@@ -89,6 +104,7 @@ billing_payment(struct request *r, const char *org_id, int *rc)
 	jw_str(p, "subscription_status", db_text(&res, 0, 2));
 	jw_str(p, "bound_at", db_text(&res, 0, 3));
 	jw_str(p, "bound_by", db_text(&res, 0, 4));
+	jw_str(p, "starts_at", db_text(&res, 0, 5));
 	jw_str(p, "bill_url", mp != NULL && mp->bill_url(r->cfg)[0] != '\0' ? mp->bill_url(r->cfg) : NULL);
 	return p;
 }
@@ -117,7 +133,7 @@ billing_overview(struct request *r)
 {
 	const char *org_id = r->path_param[0];
 	struct json_object *root, *org, *bill, *credits, *payment;
-	struct db_result res;
+	struct db_result res, credit;
 	enum org_role role;
 	time_t start, next;
 	int rc;
@@ -134,6 +150,14 @@ billing_overview(struct request *r)
 	payment = billing_payment(r, org_id, &rc);
 	if (rc != ERR_OK)
 		return rc;
+	bill = billing_bill(r, org_id, start, next, &rc);
+	if (rc == ERR_OK)
+		rc = db_run(&r->worker->db, r->pool, STMT_CREDITS_LEFT, &credit, DB_ARGS(DB_TEXT(org_id)));
+	if (rc != ERR_OK) {
+		json_object_put(payment);
+		json_object_put(bill);
+		return rc;
+	}
 	root = json_object_new_object();
 	org = json_object_new_object();
 	jw_str(org, "id", org_id);
@@ -144,12 +168,12 @@ billing_overview(struct request *r)
 	jw_str(root, "status", db_text(&res, 0, 1));
 	jw_str(root, "grace_deadline", db_text(&res, 0, 2));
 	jw_int(root, "grace_seconds_left", db_int(&res, 0, 3));
-	bill = billing_bill(r, org_id, start, next);
+	jw_int(root, "grace_window_seconds", r->cfg->grace_seconds);
 	jw_str(bill, "next_bill_date", billing_date(r, next));
 	jw_add(root, "current_bill", bill);
 	credits = json_object_new_object();
 	jw_str(credits, "currency", r->cfg->currency);
-	jw_int(credits, "remaining_micros", 0);
+	jw_int(credits, "remaining_micros", db_int(&credit, 0, 0));
 	jw_add(root, "free_credits", credits);
 	jw_add(root, "payment", payment);
 	jw_add(root, "marketplaces", billing_listings(r));
@@ -161,7 +185,7 @@ static int
 billing_history(struct request *r)
 {
 	const char *org_id = r->path_param[0];
-	struct json_object *root, *bills;
+	struct json_object *root, *bills, *bill;
 	struct db_result res;
 	enum org_role role;
 	time_t start, next, created, month_start, month_next;
@@ -182,7 +206,13 @@ billing_history(struct request *r)
 	for (n = 0; n < BILLING_HISTORY_MONTHS && month_next > created; n++) {
 		if (billing_period(month_next - 1, &month_start, &month_next) != 0)
 			break;
-		json_object_array_add(bills, billing_bill(r, org_id, month_start, month_next));
+		bill = billing_bill(r, org_id, month_start, month_next, &rc);
+		if (rc != ERR_OK) {
+			json_object_put(root);
+			json_object_put(bills);
+			return rc;
+		}
+		json_object_array_add(bills, bill);
 		month_next = month_start;
 	}
 	jw_add(root, "bills", bills);

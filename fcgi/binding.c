@@ -15,6 +15,7 @@
 #include "events.h"
 #include "fields.h"
 #include "jsonw.h"
+#include "marketplace.h"
 #include "orgs.h"
 #include "request.h"
 #include "subscriptions.h"
@@ -138,6 +139,7 @@ binding_org_choices(struct request *r, struct json_object *root)
 static int
 binding_context(struct request *r)
 {
+	const struct marketplace *mp;
 	struct json_object *root, *bound;
 	struct db_result sub, held, member;
 	const char *attempt, *expires;
@@ -155,8 +157,10 @@ binding_context(struct request *r)
 		return rc;
 	if (sub.nrows != 1)
 		return ERR_BINDING_NOT_FOUND;
+	mp = marketplace_find(db_text(&sub, 0, 0));
 	root = json_object_new_object();
 	jw_str(root, "marketplace", db_text(&sub, 0, 0));
+	jw_str(root, "listing_url", mp != NULL && mp->listing_url(r->cfg)[0] != '\0' ? mp->listing_url(r->cfg) : NULL);
 	jw_str(root, "account_id", db_text(&sub, 0, 1));
 	jw_str(root, "subscription_status", db_text(&sub, 0, 2));
 	jw_str(root, "expires_at", expires);

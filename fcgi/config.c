@@ -53,7 +53,9 @@ struct config_option {
 	{ p ".sqs_url", CONFIG_URL, 0, 512, "", false, AWS(key, sqs_url) }, \
 	{ p ".sqs_queue_url", CONFIG_URL, 0, 1024, "", false, AWS(key, sqs_queue_url) }, \
 	{ p ".sns_cert_host", CONFIG_STRING, 1, 256, \
-	  "^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$", false, AWS(key, sns_cert_host) }
+	  "^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$", false, AWS(key, sns_cert_host) }, \
+	{ p ".dimension", CONFIG_STRING, 1, 255, "usage", false, AWS(key, dimension) }, \
+	{ p ".unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", false, AWS(key, unit_price_micros) }
 
 static const struct config_option config_options[] = {
 	OPT("listen", CONFIG_LISTEN, 1, 200, "unix:var/run/mpbind.sock", listen),
@@ -100,6 +102,10 @@ static const struct config_option config_options[] = {
 	OPT("http.timeout", CONFIG_INT, 1, 120, "10", http_timeout),
 	OPT("http.retries", CONFIG_INT, 0, 10, "3", http_retries),
 
+	OPT("metering.settle_seconds", CONFIG_INT, 0, 3540, "600", metering_settle),
+	OPT("metering.lookback_hours", CONFIG_INT, 2, 168, "48", metering_lookback_hours),
+	OPT("metering.retry_seconds", CONFIG_INT, 1, 3600, "30", metering_retry),
+	OPT("metering.lease_seconds", CONFIG_INT, 2, 3600, "300", metering_lease),
 	OPT("sqs.wait_seconds", CONFIG_INT, 0, 20, "20", sqs_wait),
 	OPT("sqs.visibility_timeout", CONFIG_INT, 5, 43200, "120", sqs_visibility),
 	OPT("meterd.interval", CONFIG_INT, 1, 3600, "30", meterd_interval),
@@ -117,6 +123,10 @@ static const struct config_option config_options[] = {
 	OPT("aliyun.market_url", CONFIG_URL, 0, 512, "https://market.aliyuncs.com/", aliyun.market_url),
 	OPT("aliyun.access_key_id", CONFIG_STRING, 0, 128, "", aliyun.access_key_id),
 	SECRET("aliyun.access_key_secret", 0, 256, aliyun.access_key_secret),
+	OPT("aliyun.metering_key", CONFIG_STRING, 1, 32, "Unit", aliyun.metering_key),
+	OPT("aliyun.metering_assit", CONFIG_STRING, 0, 128, "", aliyun.metering_assit),
+	OPT("aliyun.unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", aliyun.unit_price_micros),
+	OPT("aliyun.metering_interval", CONFIG_INT, 1, 3600, "60", aliyun.metering_interval),
 };
 
 #define CONFIG_OPTION_COUNT (sizeof(config_options) / sizeof(config_options[0]))

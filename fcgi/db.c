@@ -245,7 +245,6 @@ db_run_once(struct db *db, struct pool *pool, enum stmt_id id, struct db_result 
 {
 	MYSQL_BIND bind[DB_MAX_PARAMS];
 	MYSQL_STMT *st = db->stmt[id];
-	MYSQL_RES *meta = NULL;
 	size_t i, ncols = 0;
 	my_bool update_max = 0;
 	unsigned err;
@@ -279,11 +278,7 @@ db_run_once(struct db *db, struct pool *pool, enum stmt_id id, struct db_result 
 	mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
 	if (mysql_stmt_execute(st) != 0)
 		goto fail;
-	meta = mysql_stmt_result_metadata(st);
-	if (meta != NULL) {
-		ncols = mysql_num_fields(meta);
-		mysql_free_result(meta);
-	}
+	ncols = mysql_stmt_field_count(st);
 	if (res != NULL) {
 		memset(res, 0, sizeof(*res));
 		res->affected = mysql_stmt_affected_rows(st);

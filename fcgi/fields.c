@@ -189,6 +189,8 @@ field_check(struct request *r, const struct field *f, char *value, size_t len,
 		if (!field_choice(f->choices, value))
 			return field_fail(r, f->name, REASON_INVALID);
 		break;
+	case FIELD_ARRAY:
+		return ERR_INTERNAL;	/* handled by fields_validate */
 	}
 	out->str = value;
 	out->len = strlen(value);
@@ -277,6 +279,8 @@ fields_validate(struct request *r)
 		if (i == REQUEST_FIELDS_MAX)
 			return ERR_INTERNAL;
 		value = NULL;
+		if (f->type == FIELD_ARRAY && r->route->body != BODY_JSON)
+			return ERR_INTERNAL;	/* a route table mistake */
 		if ((f->flags & FIELD_QUERY) != 0 || r->route->body == BODY_FORM) {
 			list = (f->flags & FIELD_QUERY) != 0 ? &r->query_params : &r->form;
 			if (kvlist_count(list, f->name) > 1)
@@ -290,6 +294,18 @@ fields_validate(struct request *r)
 			}
 		} else if (r->route->body == BODY_JSON &&
 		    json_object_object_get_ex(r->json, f->name, &v) && v != NULL) {
+			if (f->type == FIELD_ARRAY) {
+				if (!json_object_is_type(v, json_type_array))
+					return field_fail(r, f->name, REASON_INVALID);
+				len = json_object_array_length(v);
+				if ((long long)len < f->min)
+					return field_fail(r, f->name, len == 0 ? REASON_MISSING : REASON_TOO_SHORT);
+				if ((long long)len > f->max)
+					return field_fail(r, f->name, REASON_TOO_LONG);
+				r->values[i].present = true;
+				r->values[i].num = (long long)len;
+				continue;
+			}
 			value = field_from_json(r, f, v, &len, &rc);	/* v borrowed */
 			if (value == NULL)
 				return rc;
@@ -340,6 +356,16 @@ field_bool(const struct request *r, const char *name, bool def)
 	const struct field_value *v = field_find(r, name);
 
 	return v != NULL ? v->num != 0 : def;
+}
+
+struct json_object *
+field_json(const struct request *r, const char *name)
+{
+	struct json_object *v;
+
+	if (field_find(r, name) == NULL || !json_object_object_get_ex(r->json, name, &v))
+		return NULL;
+	return v;
 }
 
 bool

@@ -83,12 +83,14 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 	const char *const *hp;
 	long timeout_ms = call->timeout_ms > 0 ? call->timeout_ms : h->cfg->http_timeout * 1000;
 	char host[256];
+	long request_size = 0;
 	CURLcode cc;
 	int rc = ERR_UPSTREAM;
 
 	buf_init(&reply->body, call->max_response > 0 ? call->max_response : HTTP_DEFAULT_MAX);
 	reply->status = 0;
 	reply->timed_out = false;
+	reply->sent = false;
 	if (h->curl == NULL) {
 		h->curl = curl_easy_init();
 		if (h->curl == NULL)
@@ -146,8 +148,15 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 		curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, (void *)(uintptr_t)call->cancel);
 		curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	}
+	if (call->not_idempotent) {
+		/* A reused connection found dead makes libcurl resend the request. */
+		curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_FORBID_REUSE, 1L);
+	}
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
 	cc = curl_easy_perform(h->curl);
+	reply->sent = curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &request_size) != CURLE_OK ||
+	    request_size > 0;
 	if (cc != CURLE_OK) {
 		reply->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 		log_warnx("http: %s \"%s\" failed: %s", call->method,

@@ -28,6 +28,8 @@
 #include "error.h"
 #include "events.h"
 #include "log.h"
+#include "marketplace.h"
+#include "meter.h"
 #include "notify.h"
 #include "sqs.h"
 #include "worker.h"
@@ -136,17 +138,33 @@ meterd_grace_tx(void *arg)
 	return rc;
 }
 
-/* The periodic work of one pass. */
+/*
+ * The periodic work of one pass: grace windows that ended, closed usage
+ * hours into the ledger, then each marketplace sends what is due.
+ */
 static void
 meterd_pass(struct meterd *d, struct worker *w)
 {
+	const struct marketplace *mp;
+	size_t i;
 	int rc;
 
 	pool_reset(&w->pool);
 	rc = db_transaction(&w->db, meterd_grace_tx, w);
 	if (rc != ERR_OK)
 		log_warnx("meterd: grace pass failed: %s", error_code(rc));
-	(void)d;
+	pool_reset(&w->pool);
+	rc = meter_build(w);
+	if (rc != ERR_OK)
+		log_warnx("meterd: building usage hours failed: %s", error_code(rc));
+	for (i = 0; (mp = marketplace_at(i)) != NULL && !atomic_load(&d->stop); i++) {
+		if (mp->meter_send == NULL || !mp->enabled(&d->app.cfg))
+			continue;
+		pool_reset(&w->pool);
+		rc = mp->meter_send(w);
+		if (rc != ERR_OK)
+			log_warnx("meterd: sending %s metering failed: %s", mp->id, error_code(rc));
+	}
 }
 
 static void

@@ -274,6 +274,52 @@ notify_apply_unmatched(struct worker *w, struct subscription *sub)
 	return rc;
 }
 
+static int
+notify_replay_tx(void *arg)
+{
+	struct notify *n = arg;
+	struct subscription sub;
+	struct db_result res;
+	bool applied;
+	int rc;
+
+	rc = db_run(&n->w->db, &n->w->pool, STMT_INBOX_LOCK, &res, DB_ARGS(DB_INT(n->inbox_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows == 0)
+		return ERR_NOT_FOUND;
+	if (strcmp(db_text(&res, 0, 4), "unmatched") != 0)
+		return ERR_CONFLICT;
+	n->partition = db_text(&res, 0, 0);
+	n->action = db_text(&res, 0, 1);
+	n->customer = db_text(&res, 0, 2);
+	n->time = db_text(&res, 0, 3);
+	n->state = "unmatched";
+	if (n->action == NULL || n->customer == NULL)
+		return ERR_CONFLICT;
+	rc = notify_find_subscription(n, &n->subscription_id);
+	if (rc != ERR_OK || n->subscription_id == 0)
+		return rc;
+	rc = subscriptions_lock(&n->w->db, &n->w->pool, n->subscription_id, &sub);
+	if (rc == ERR_OK)
+		rc = notify_transition(n->w, &sub, n->action, n->time, &applied);
+	if (rc != ERR_OK)
+		return rc;
+	n->state = applied ? "applied" : "stale";
+	n->note = "replayed by an operator";
+	return notify_settle(n, n->inbox_id);
+}
+
+int
+notify_replay(struct worker *w, long long inbox_id, const char **state)
+{
+	struct notify n = { .w = w, .inbox_id = inbox_id, .via = "replay" };
+	int rc = db_transaction(&w->db, notify_replay_tx, &n);
+
+	*state = n.state;
+	return rc;
+}
+
 /* Collects every page of GetEntitlements for n's customer into *list (owned). */
 static int
 notify_fetch_entitlements(struct notify *n, struct json_object **list)

@@ -30,6 +30,7 @@
 #include "aliyun.h"
 #include "binding.h"
 #include "billing.h"
+#include "usage.h"
 
 #define ROUTER_ROUTES_MAX 255
 #define ROUTER_JSON_DEPTH 16
@@ -45,6 +46,7 @@ static const struct route_table *const router_tables[] = {
 	&aliyun_route_table,
 	&binding_route_table,
 	&billing_route_table,
+	&usage_route_table,
 };
 
 /* Read-only after router_init(), which runs before the first fork. */

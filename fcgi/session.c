@@ -63,6 +63,7 @@ session_authenticate(struct request *r)
 	r->user.user_id = db_int(&res, 0, 0);
 	r->user.email = db_text(&res, 0, 1);
 	r->user.expires_at = db_int(&res, 0, 2);
+	r->user.created_at = db_text(&res, 0, 3);
 	r->user.session_hash = pool_strdup(r->pool, hash);
 	r->user.csrf = session_csrf(r, id);
 	if (r->user.session_hash == NULL || r->user.csrf == NULL)

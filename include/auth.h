@@ -10,6 +10,7 @@
  *                                             e-mail and a wrong password); 429 rate_limited
  *   POST /api/auth/logout                     200 {}; the session is revoked
  *   GET  /api/auth/me                         200 {"user":{id,email,created_at},"csrf","settings"}; 401
+ *                                             (answered from the session lookup alone)
  *   POST /api/auth/password {current_password,new_password}
  *                                             200 {}; the other sessions are revoked;
  *                                             403 wrong_password; 400 weak_password

@@ -5,14 +5,19 @@
  *
  *   GET  /api/orgs/{org}/billing          200 {"org":{id,name},"role","can_manage","status",
  *                                          "grace_deadline","grace_seconds_left",
+ *                                          "grace_window_seconds" (the length an unbind opens),
  *                                          "current_bill":{currency,amount_due_micros,
- *                                          period_start,period_end,next_bill_date},
+ *                                          unbilled_micros,credit_used_micros,
+ *                                          open_usage_micros,period_start,period_end,
+ *                                          next_bill_date},
  *                                          "free_credits":{currency,remaining_micros},
  *                                          "payment":null|{marketplace,account_id,
- *                                          subscription_status,bound_at,bound_by,bill_url},
+ *                                          subscription_status,bound_at,bound_by,bill_url,
+ *                                          starts_at (set while a switch waits for the hour)},
  *                                          "marketplaces":[{id,listing_url}]}; 404 not a member
  *   GET  /api/orgs/{org}/billing/history  200 {"bills":[{period_start,period_end,currency,
- *                                          amount_due_micros}]}; 404
+ *                                          amount_due_micros,unbilled_micros,...}]} for the
+ *                                          closed months, newest first; 404
  *   POST /api/orgs/{org}/billing/unbind   200 {"status":"grace","grace_deadline"}; 403
  *                                          insufficient_role; 404; 409 not_bound
  *   GET  /internal/orgs/{org}/billing-status  (Authorization: Bearer <internal_token>)
@@ -22,7 +27,10 @@
  * status is "none", "marketplace", "grace" (with its deadline) or
  * "suspended"; a grace window past its deadline reads "suspended" even
  * before mpbind-meterd has recorded it. Billing periods run from the 1st
- * to the 1st in billing.timezone. Money is integer micro-units.
+ * to the 1st in billing.timezone. Money is integer micro-units. The amount
+ * due counts closed hours (meter.h) after free credit; unbilled is the part
+ * of it with no marketplace bound; open_usage is usage of hours not closed
+ * yet.
  */
 #ifndef MPBIND_BILLING_H
 #define MPBIND_BILLING_H

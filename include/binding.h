@@ -6,7 +6,7 @@
  * Ed25519-signed ticket for it in the HttpOnly cookie "mpb_bind"; the
  * wizard (/bind) reads the attempt's context and confirms.
  *
- *   GET  /api/binding           200 {"marketplace","account_id","subscription_status","expires_at",
+ *   GET  /api/binding           200 {"marketplace","listing_url","account_id","subscription_status","expires_at",
  *                               "signed_in","email","bound":null|{org_id,org_name,member},
  *                               "orgs":[{id,name,member_count,role,eligible,reason}],
  *                               "allow_org_creation","support_url"};

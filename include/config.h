@@ -32,6 +32,8 @@ struct config_aws {
 	char *sqs_url;			/* SQS endpoint; empty when SNS comes over HTTPS */
 	char *sqs_queue_url;
 	char *sns_cert_host;		/* extended regex the SigningCertURL host must match */
+	char *dimension;		/* the listing's metering dimension */
+	long unit_price_micros;		/* price of one unit of it */
 };
 
 /* Alibaba Cloud Marketplace (阿里云云市场). */
@@ -45,6 +47,10 @@ struct config_aliyun {
 	char *market_url;		/* Market API endpoint (PushMeteringData) */
 	char *access_key_id;
 	char *access_key_secret;	/* secret */
+	char *metering_key;		/* PushMeteringData entity Key (Unit, Frequency, ...) */
+	char *metering_assit;		/* its meteringAssit (the billing item's id); "" to omit */
+	long unit_price_micros;		/* price of one unit of it */
+	long metering_interval;		/* seconds between pushes for one instance */
 };
 
 struct config {
@@ -98,6 +104,12 @@ struct config {
 	char *ca_file;			/* CA bundle; empty for the system default */
 	long http_timeout;		/* seconds per call */
 	long http_retries;		/* attempts after the first, for throttling and 5xx */
+
+	/* metering */
+	long metering_settle;		/* seconds after an hour ends before it closes */
+	long metering_lookback_hours;	/* how far back usage is taken and hours are closed */
+	long metering_retry;		/* first backoff after a failed send, seconds */
+	long metering_lease;		/* seconds a sender owns the rows it is sending */
 
 	/* notifications and mpbind-meterd */
 	long sqs_wait;			/* ReceiveMessage long poll, seconds */

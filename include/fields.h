@@ -25,6 +25,7 @@ enum field_type {
 	FIELD_TOKEN,	/* [A-Za-z0-9+/=._~-]; min/max bytes */
 	FIELD_ID,	/* [a-z0-9-]; min/max bytes */
 	FIELD_ENUM,	/* one of choices, "a|b|c" */
+	FIELD_ARRAY,	/* JSON only: an array of min..max items, read with field_json() */
 };
 
 enum field_flags {
@@ -52,6 +53,9 @@ const char *field_str(const struct request *r, const char *name);
 long long field_int(const struct request *r, const char *name, long long def);
 bool field_bool(const struct request *r, const char *name, bool def);
 bool field_present(const struct request *r, const char *name);
+
+/* A validated FIELD_ARRAY, or NULL when absent. Borrowed from r->json. */
+struct json_object *field_json(const struct request *r, const char *name);
 
 /* Lower-cases and checks an e-mail address in place; false if invalid. */
 bool fields_email_normalize(char *email);

@@ -36,12 +36,14 @@ struct http_call {
 	long timeout_ms;		/* 0: http.timeout */
 	size_t max_response;		/* 0: 1 MiB */
 	const atomic_bool *cancel;	/* the call stops soon after this turns true; may be NULL */
+	bool not_idempotent;		/* fresh connection, not kept: libcurl never resends it itself */
 };
 
 struct http_reply {
 	long status;			/* HTTP status, 0 if none */
 	struct buf body;		/* owned; http_reply_release frees it */
 	bool timed_out;
+	bool sent;			/* the request left us: on failure the server may have acted on it */
 };
 
 /* Sets up h; opens nothing. */

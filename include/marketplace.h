@@ -18,6 +18,7 @@
 #include "page.h"
 
 struct config;
+struct worker;
 
 struct marketplace {
 	const char *id;			/* "aws-cn", "aws", "aliyun" */
@@ -27,6 +28,15 @@ struct marketplace {
 	const char *(*listing_url)(const struct config *cfg);
 	/* Where the buyer sees the marketplace's bill; "" when there is none. */
 	const char *(*bill_url)(const struct config *cfg);
+	/*
+	 * Metering (ledger.h): the marketplace dimension hours are reported
+	 * under, the price of one of its units in micro-currency, and the
+	 * sender mpbind-meterd calls each pass (leases due rows, sends,
+	 * settles; returns ERR_OK or the error that stopped it).
+	 */
+	const char *(*meter_dimension)(const struct config *cfg);
+	long (*meter_unit_micros)(const struct config *cfg);
+	int (*meter_send)(struct worker *w);
 };
 
 /* The marketplace with this id, or NULL. */

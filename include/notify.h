@@ -42,4 +42,12 @@ int notify_handle(struct worker *w, const char *partition, const char *body, siz
  */
 int notify_apply_unmatched(struct worker *w, struct subscription *sub);
 
+/*
+ * Tries an unmatched message (inbox id) again, for an operator: applies it
+ * when its subscription is known by now. *state gets what became of it.
+ * ERR_OK, ERR_NOT_FOUND, ERR_CONFLICT (not an unmatched message) or a db
+ * error.
+ */
+int notify_replay(struct worker *w, long long inbox_id, const char **state);
+
 #endif

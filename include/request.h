@@ -53,6 +53,7 @@ struct principal {
 	const char *email;
 	const char *session_hash;	/* hex sha256 of the session id */
 	const char *csrf;		/* the session's CSRF token */
+	const char *created_at;		/* when the account was created, ISO 8601 UTC */
 	long long expires_at;
 };
 

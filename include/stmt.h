@@ -12,8 +12,9 @@
 	/* health.c: is the connection alive */ \
 	X(PING, "SELECT 1") \
 	\
-	/* session.c: the signed-in user of a live session: user id, email, expiry */ \
-	X(SESSION_LOOKUP, "SELECT s.user_id, u.email, UNIX_TIMESTAMP(s.expires_at) FROM sessions s " \
+	/* session.c: the signed-in user of a live session: user id, email, expiry, account created */ \
+	X(SESSION_LOOKUP, "SELECT s.user_id, u.email, UNIX_TIMESTAMP(s.expires_at), " \
+	    "DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions s " \
 	    "JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.revoked_at IS NULL " \
 	    "AND s.expires_at > NOW(6) AND u.closed_at IS NULL") \
 	/* session.c: a new session (hash, user, kind, ttl seconds) */ \
@@ -32,8 +33,6 @@
 	/* auth.c: an open account by id, locked: email, hash, created */ \
 	X(USER_LOCK, "SELECT email, password_hash, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') " \
 	    "FROM users WHERE id = ? AND closed_at IS NULL FOR UPDATE") \
-	/* auth.c: an account's created time */ \
-	X(USER_CREATED, "SELECT DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM users WHERE id = ?") \
 	/* auth.c: new hash (password change, or a rehash at sign-in) */ \
 	X(USER_SET_PASSWORD, "UPDATE users SET password_hash = ?, password_changed_at = NOW(6) WHERE id = ?") \
 	/* auth.c: closing an account */ \
@@ -196,9 +195,10 @@
 	    "GREATEST(0, TIMESTAMPDIFF(SECOND, NOW(6), grace_deadline)), UNIX_TIMESTAMP(created_at) " \
 	    "FROM orgs WHERE id = ?") \
 	/* billing.c: an org's active binding: marketplace, account, subscription status, bound at, \
-	 * bound by (email) */ \
+	 * bound by (email), when it starts paying if that is still ahead (a switch at the hour) */ \
 	X(BINDING_OF_ORG, "SELECT s.marketplace, s.account_id, s.status, " \
-	    "DATE_FORMAT(b.bound_at, '%Y-%m-%dT%H:%i:%sZ'), u.email FROM bindings b " \
+	    "DATE_FORMAT(b.bound_at, '%Y-%m-%dT%H:%i:%sZ'), u.email, " \
+	    "IF(b.starts_at > NOW(6), DATE_FORMAT(b.starts_at, '%Y-%m-%dT%H:%i:%sZ'), NULL) FROM bindings b " \
 	    "JOIN subscriptions s ON s.id = b.subscription_id LEFT JOIN users u ON u.id = b.bound_by " \
 	    "WHERE b.active_org = ?") \
 	\
@@ -279,7 +279,145 @@
 	    "AND m.user_id = b.bound_by WHERE b.active_subscription = ?") \
 	/* aliyun.c: the org's marketplace froze its instance: service stops, data stays (org) */ \
 	X(ORG_BILLING_FREEZE, "UPDATE orgs SET billing_status = 'suspended', grace_deadline = NULL, " \
-	    "billing_changed_at = NOW(6) WHERE id = ?")
+	    "billing_changed_at = NOW(6) WHERE id = ?") \
+	\
+	/* meter.c: org-hours with usage but no closed row yet, oldest first (from, to, limit): org, hour */ \
+	X(METER_USAGE_HOURS, "SELECT DISTINCT u.org_id, UNIX_TIMESTAMP(u.hour) FROM usage_records u " \
+	    "LEFT JOIN org_hours h ON h.org_id = u.org_id AND h.hour = u.hour WHERE h.org_id IS NULL " \
+	    "AND u.hour BETWEEN FROM_UNIXTIME(?) AND FROM_UNIXTIME(?) ORDER BY 2, 1 LIMIT ?") \
+	/* meter.c: bound org-hours without a closed row (from, to, flush only 0/1, limit): org, hour. \
+	 * An hour is bound when some binding of the org overlaps it. */ \
+	X(METER_BOUND_HOURS, "WITH RECURSIVE hours (h) AS (SELECT FROM_UNIXTIME(?) UNION ALL " \
+	    "SELECT h + INTERVAL 1 HOUR FROM hours WHERE h < FROM_UNIXTIME(?)) " \
+	    "SELECT DISTINCT b.org_id, UNIX_TIMESTAMP(hours.h) FROM hours JOIN bindings b " \
+	    "ON b.starts_at < hours.h + INTERVAL 1 HOUR AND (b.ended_at IS NULL OR b.ended_at > hours.h) " \
+	    "JOIN subscriptions s ON s.id = b.subscription_id " \
+	    "LEFT JOIN org_hours o ON o.org_id = b.org_id AND o.hour = hours.h " \
+	    "WHERE o.org_id IS NULL AND (? = 0 OR s.flush_requested_at IS NOT NULL) ORDER BY 2, 1 LIMIT ?") \
+	/* meter.c, usage.c: an org row locked, skipping one another process holds (org) */ \
+	X(ORG_LEASE, "SELECT id FROM orgs WHERE id = ? FOR UPDATE SKIP LOCKED") \
+	/* meter.c, usage.c: is an org-hour closed (org, hour) */ \
+	X(ORG_HOUR_EXISTS, "SELECT 1 FROM org_hours WHERE org_id = ? AND hour = FROM_UNIXTIME(?)") \
+	/* meter.c: what an org's usage in an hour cost, in pico (org, hour) */ \
+	X(METER_HOUR_COST, "SELECT CAST(COALESCE(SUM(cost_pico), 0) AS CHAR) FROM usage_records " \
+	    "WHERE org_id = ? AND hour = FROM_UNIXTIME(?)") \
+	/* meter.c: the binding in force at the start of an hour (org, hour, hour): subscription, marketplace */ \
+	X(METER_PAYER_AT_START, "SELECT b.subscription_id, s.marketplace, s.status FROM bindings b " \
+	    "JOIN subscriptions s ON s.id = b.subscription_id WHERE b.org_id = ? " \
+	    "AND b.starts_at <= FROM_UNIXTIME(?) AND (b.ended_at IS NULL OR b.ended_at > FROM_UNIXTIME(?)) " \
+	    "ORDER BY b.starts_at DESC LIMIT 1") \
+	/* meter.c: else the first binding starting within the hour (org, hour, hour) */ \
+	X(METER_PAYER_WITHIN, "SELECT b.subscription_id, s.marketplace, s.status FROM bindings b " \
+	    "JOIN subscriptions s ON s.id = b.subscription_id WHERE b.org_id = ? " \
+	    "AND b.starts_at > FROM_UNIXTIME(?) AND b.starts_at < FROM_UNIXTIME(?) + INTERVAL 1 HOUR " \
+	    "ORDER BY b.starts_at LIMIT 1") \
+	/* meter.c: an org's free credit usable for an hour being closed (not expired at its start), \
+	 * soonest expiry first, locked (org, hour): grant, remaining micros */ \
+	X(METER_CREDITS_LOCK, "SELECT g.id, g.amount_micros - COALESCE((SELECT SUM(c.amount_micros) " \
+	    "FROM credit_spends c WHERE c.grant_id = g.id), 0) FROM credit_grants g WHERE g.org_id = ? " \
+	    "AND g.expires_at > FROM_UNIXTIME(?) ORDER BY g.expires_at, g.id FOR UPDATE") \
+	/* meter.c: free credit spent (grant, hour, org, micros) */ \
+	X(METER_CREDIT_SPEND, "INSERT INTO credit_spends (grant_id, hour, org_id, amount_micros) " \
+	    "VALUES (?, FROM_UNIXTIME(?), ?, ?)") \
+	/* meter.c: a closed org-hour (org, hour, cost pico, credit micros, billable pico, subscription) */ \
+	X(METER_ORG_HOUR_INSERT, "INSERT INTO org_hours (org_id, hour, cost_pico, credit_micros, billable_pico, " \
+	    "subscription_id, built_at) VALUES (?, FROM_UNIXTIME(?), CAST(? AS DECIMAL(38,0)), ?, " \
+	    "CAST(? AS DECIMAL(38,0)), ?, NOW(6))") \
+	/* meter.c: what the previous hour left below one unit (subscription, dimension, hour) */ \
+	X(METER_CARRY, "SELECT CAST(carry_out_pico AS CHAR) FROM ledger WHERE subscription_id = ? AND dimension = ? " \
+	    "AND hour < FROM_UNIXTIME(?) ORDER BY hour DESC LIMIT 1") \
+	/* meter.c: a ledger row (subscription, marketplace, dimension, hour, quantity, carry in, carry out) */ \
+	X(METER_LEDGER_INSERT, "INSERT INTO ledger (subscription_id, marketplace, dimension, hour, quantity, " \
+	    "carry_in_pico, carry_out_pico, state, next_attempt_at, built_at) VALUES (?, ?, ?, FROM_UNIXTIME(?), ?, " \
+	    "CAST(? AS DECIMAL(38,0)), CAST(? AS DECIMAL(38,0)), 'pending', NOW(6), NOW(6))") \
+	/* usage.c: the price of a usage dimension (dimension): micro-currency per unit */ \
+	X(PRICE_GET, "SELECT price_micros FROM prices WHERE dimension = ?") \
+	/* usage.c: a usage record (id, org, cloud, region, dimension, quantity micros, start, end, hour, \
+	 * quantity micros, price micros, fingerprint); the id's duplicate key means it was sent before */ \
+	X(USAGE_INSERT, "INSERT INTO usage_records (id, org_id, cloud, region, dimension, quantity_micros, start_at, " \
+	    "end_at, hour, cost_pico, fingerprint, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, FROM_UNIXTIME(?), " \
+	    "CAST(? AS DECIMAL(38,0)) * CAST(? AS DECIMAL(38,0)), ?, NOW(6))") \
+	/* usage.c: what was stored under an id (id): fingerprint */ \
+	X(USAGE_FINGERPRINT, "SELECT fingerprint FROM usage_records WHERE id = ?") \
+	/* billing.c: an org's closed hours in a period (org, from, to): billable pico, unbilled pico \
+	 * (no binding), credit micros */ \
+	X(BILL_CLOSED, "SELECT CAST(COALESCE(SUM(billable_pico), 0) AS CHAR), " \
+	    "CAST(COALESCE(SUM(IF(subscription_id IS NULL, billable_pico, 0)), 0) AS CHAR), " \
+	    "COALESCE(SUM(credit_micros), 0) FROM org_hours WHERE org_id = ? " \
+	    "AND hour >= FROM_UNIXTIME(?) AND hour < FROM_UNIXTIME(?)") \
+	/* billing.c: usage of hours not closed yet in a period (org, from, to): cost pico */ \
+	X(BILL_OPEN, "SELECT CAST(COALESCE(SUM(u.cost_pico), 0) AS CHAR) FROM usage_records u " \
+	    "LEFT JOIN org_hours h ON h.org_id = u.org_id AND h.hour = u.hour WHERE u.org_id = ? " \
+	    "AND u.hour >= FROM_UNIXTIME(?) AND u.hour < FROM_UNIXTIME(?) AND h.org_id IS NULL") \
+	/* billing.c: free credit left now (org): micros */ \
+	X(CREDITS_LEFT, "SELECT COALESCE(SUM(g.amount_micros - COALESCE((SELECT SUM(c.amount_micros) " \
+	    "FROM credit_spends c WHERE c.grant_id = g.id), 0)), 0) FROM credit_grants g " \
+	    "WHERE g.org_id = ? AND g.expires_at > NOW(6)") \
+	/* ctl.c reconcile: closed org-hours in a range with their usage and ledger (from, to): org, hour, \
+	 * cost, credit, billable, subscription, marketplace, usage cost, quantity, carry in, carry out, \
+	 * state, code */ \
+	X(RECONCILE_HOURS, "SELECT o.org_id, UNIX_TIMESTAMP(o.hour), CAST(o.cost_pico AS CHAR), o.credit_micros, " \
+	    "CAST(o.billable_pico AS CHAR), o.subscription_id, s.marketplace, (SELECT CAST(COALESCE(SUM(u.cost_pico), 0) " \
+	    "AS CHAR) FROM usage_records u WHERE u.org_id = o.org_id AND u.hour = o.hour), l.quantity, " \
+	    "CAST(l.carry_in_pico AS CHAR), CAST(l.carry_out_pico AS CHAR), l.state, l.result_code FROM org_hours o " \
+	    "LEFT JOIN subscriptions s ON s.id = o.subscription_id LEFT JOIN ledger l ON l.subscription_id = " \
+	    "o.subscription_id AND l.hour = o.hour WHERE o.hour >= FROM_UNIXTIME(?) AND o.hour < FROM_UNIXTIME(?) " \
+	    "ORDER BY o.org_id, o.hour LIMIT 10000") \
+	/* ctl.c reconcile: usage hours that should be closed and are not (from, to, closed before): org, hour */ \
+	X(RECONCILE_OPEN, "SELECT DISTINCT u.org_id, UNIX_TIMESTAMP(u.hour) FROM usage_records u LEFT JOIN org_hours o " \
+	    "ON o.org_id = u.org_id AND o.hour = u.hour WHERE o.org_id IS NULL AND u.hour >= FROM_UNIXTIME(?) " \
+	    "AND u.hour < FROM_UNIXTIME(?) AND u.hour < FROM_UNIXTIME(?) ORDER BY 1, 2 LIMIT 10000") \
+	/* ctl.c: an org's ledger, newest first (org, limit): id, hour, marketplace, account, quantity, state, \
+	 * code, attempts */ \
+	X(LEDGER_OF_ORG, "SELECT l.id, DATE_FORMAT(l.hour, '%Y-%m-%dT%H:00Z'), l.marketplace, s.account_id, l.quantity, " \
+	    "l.state, l.result_code, l.attempts FROM ledger l JOIN org_hours o ON o.subscription_id = l.subscription_id " \
+	    "AND o.hour = l.hour JOIN subscriptions s ON s.id = l.subscription_id WHERE o.org_id = ? " \
+	    "ORDER BY l.hour DESC LIMIT ?") \
+	/* ctl.c: an operator settles a send whose outcome was unknown (id) */ \
+	X(LEDGER_RESOLVE_ACCEPTED, "UPDATE ledger SET state = 'accepted', result_code = 'confirmed by an operator', " \
+	    "settled_at = NOW(6) WHERE id = ? AND state = 'unknown'") \
+	X(LEDGER_RESOLVE_RESEND, "UPDATE ledger SET state = 'pending', result_code = 'resent by an operator', " \
+	    "next_attempt_at = NOW(6) WHERE id = ? AND state = 'unknown'") \
+	/* ctl.c: free credit for an org (org, micros, days, note) */ \
+	X(CREDIT_GRANT, "INSERT INTO credit_grants (org_id, amount_micros, granted_at, expires_at, note) " \
+	    "VALUES (?, ?, NOW(6), NOW(6) + INTERVAL ? DAY, ?)") \
+	/* notify.c replay: a message kept unmatched, locked (id): source, action, customer, time, state */ \
+	X(INBOX_LOCK, "SELECT source, action, customer_identifier, DATE_FORMAT(message_time, '%Y-%m-%d %H:%i:%s.%f'), " \
+	    "state FROM inbox WHERE id = ? FOR UPDATE") \
+	/* ledger.c: due rows of a marketplace, flush requests first, then oldest, leased \
+	 * (marketplace, min interval seconds, min interval seconds, limit): id, subscription, \
+	 * hour (epoch), quantity, dimension, solo, attempts, flush, account, aws account, \
+	 * license, customer id, product, instance */ \
+	X(LEDGER_DUE_LEASE, "SELECT l.id, l.subscription_id, UNIX_TIMESTAMP(l.hour), l.quantity, l.dimension, " \
+	    "l.solo, l.attempts, s.flush_requested_at IS NOT NULL, s.account_id, s.customer_aws_account_id, " \
+	    "s.license_arn, s.customer_identifier, s.product_code, s.instance_id FROM ledger l " \
+	    "JOIN subscriptions s ON s.id = l.subscription_id WHERE l.marketplace = ? AND l.state = 'pending' " \
+	    "AND l.next_attempt_at <= NOW(6) AND s.status <> 'failed' AND (? = 0 OR s.last_metered_at IS NULL " \
+	    "OR s.last_metered_at <= NOW(6) - INTERVAL ? SECOND) " \
+	    "ORDER BY s.flush_requested_at IS NULL, l.hour, l.id LIMIT ? FOR UPDATE SKIP LOCKED") \
+	/* ledger.c: a leased row is being sent (lease seconds, id) */ \
+	X(LEDGER_MARK_SENT, "UPDATE ledger SET state = 'sent', attempts = attempts + 1, sent_at = NOW(6), " \
+	    "lease_until = NOW(6) + INTERVAL ? SECOND WHERE id = ? AND state = 'pending'") \
+	/* ledger.c: a subscription was just sent to (id) */ \
+	X(SUB_METERED, "UPDATE subscriptions SET last_metered_at = NOW(6) WHERE id = ?") \
+	/* ledger.c: final answers (record id or code, id) */ \
+	X(LEDGER_ACCEPT, "UPDATE ledger SET state = 'accepted', record_id = ?, result_code = 'Success', " \
+	    "settled_at = NOW(6), lease_until = NULL WHERE id = ? AND state = 'sent'") \
+	X(LEDGER_REJECT, "UPDATE ledger SET state = 'rejected', result_code = ?, settled_at = NOW(6), " \
+	    "lease_until = NULL WHERE id = ? AND state = 'sent'") \
+	X(LEDGER_UNKNOWN, "UPDATE ledger SET state = 'unknown', result_code = ?, lease_until = NULL " \
+	    "WHERE id = ? AND state = 'sent'") \
+	/* ledger.c: try again later, backing off base * 2^(attempts - 1) seconds up to an hour \
+	 * (code, solo, base, id) */ \
+	X(LEDGER_RETRY, "UPDATE ledger SET state = 'pending', result_code = ?, solo = solo OR ?, lease_until = NULL, " \
+	    "next_attempt_at = NOW(6) + INTERVAL LEAST(? * POW(2, LEAST(attempts, 11) - 1), 3600) SECOND " \
+	    "WHERE id = ? AND state = 'sent'") \
+	/* ledger.c: rows left sent past their lease: back to pending (marketplace) */ \
+	X(LEDGER_RECOVER_PENDING, "UPDATE ledger SET state = 'pending', result_code = 'lease expired', " \
+	    "lease_until = NULL WHERE marketplace = ? AND state = 'sent' AND lease_until < NOW(6)") \
+	/* ledger.c: ... or unknown where resending could bill twice (marketplace) */ \
+	X(LEDGER_RECOVER_UNKNOWN, "UPDATE ledger SET state = 'unknown', result_code = 'lease expired while sending', " \
+	    "lease_until = NULL WHERE marketplace = ? AND state = 'sent' AND lease_until < NOW(6)")
 
 enum stmt_id {
 #define X(name, sql) STMT_##name,

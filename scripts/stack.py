@@ -346,6 +346,7 @@ class Stack:
             "aliyun.market_url": f"{sim}/aliyun/market/",
             "aliyun.access_key_id": s["aliyun_key"],
             "aliyun.access_key_secret": s["aliyun_secret"],
+            "aliyun.metering_assit": "cmjj00mpbind-Unit-1",
         }
         values.update(o.get("config", {}))
         return values

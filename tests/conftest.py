@@ -18,27 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from stack import Stack  # noqa: E402
 from api import Api, new_user  # noqa: E402,F401
 
-# Settings for the test stack: fast password hashing, a generous sign-in
-# rate (every test shares 127.0.0.1), and nginx's body cap above the
-# application's so both caps can be reached.
-TEST_OPTIONS = {
-    "rewrite_config": True,
-    "signin_rate": "200r/s",
-    "signin_burst": 400,
-    "landing_rate": "200r/s",
-    "landing_burst": 400,
-    "max_body": "128k",
-    "aliyun_activation_delay": 1,
-    "http_timeout": 3,
-    "sqs_wait": 2,
-    "meterd_interval": 1,
-    "config": {
-        "auth.pwhash_ops": "1",
-        "auth.pwhash_mem_kib": "8192",
-        "max_body": "65536",
-        "log_level": "debug",
-    },
-}
+from stackopts import TEST_OPTIONS  # noqa: E402
 
 
 def _keep_logs(var):

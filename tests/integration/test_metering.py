@@ -1,0 +1,367 @@
+# SPDX-License-Identifier: MIT
+"""Usage in, money, the ledger and exactly-once metering to AWS Marketplace
+through the real stack and the simulator: validation and idempotency,
+exact prices and free credit, remainders carried between hours, every
+marketplace answer, two mpbind-meterd racing, kill -9 at random points,
+the final flush, and mpbindctl reconcile."""
+
+import datetime
+import os
+import random
+import secrets
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from api import new_user
+from stack import ROOT, read_pid
+
+P = "aws-cn"
+HOUR = 3600
+
+
+def hour_now():
+    now = int(time.time())
+    return now - now % HOUR
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def usage(stack, records, token="default"):
+    token = stack.internal_token if token == "default" else token
+    headers = {"Authorization": "Bearer " + token} if token is not None else {}
+    return requests.post(stack.url + "/internal/usage", json={"records": records}, headers=headers)
+
+
+def record(org_id, start, seconds=60, quantity="1", dimension="compute", rid=None):
+    return {"id": rid or "u-" + secrets.token_hex(8), "org_id": org_id, "cloud": "aws", "region": "cn-northwest-1",
+            "dimension": dimension, "quantity": quantity, "start": iso(start), "end": iso(start + seconds)}
+
+
+def wait_for(check, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+class Meter:
+    """A bound org whose binding started hours ago, and the simulator's view of it."""
+
+    def __init__(self, stack, user, hours_back=3):
+        self.stack = stack
+        self.user = user
+        self.org = user.create_org("Metered " + secrets.token_hex(3))
+        self.account = str(secrets.randbelow(10**12)).zfill(12)
+        tok = requests.post(f"{stack.sim_url}/_sim/aws/{P}/tokens", json={"account_id": self.account}).json()
+        self.license = tok["subscription"]["license_arn"]
+        r = user.s.post(f"{stack.url}/marketplace/{P}/landing", data={"x-amzn-marketplace-token": tok["token"]},
+                        allow_redirects=False)
+        assert r.status_code == 303
+        assert user.post("/api/binding/confirm", {"org_id": self.org["id"]}).status_code == 200
+        self.sub_id = stack.sql(f"SELECT id FROM subscriptions WHERE license_arn = '{self.license}'")[0][0]
+        stack.sql(f"UPDATE bindings SET starts_at = FROM_UNIXTIME({hour_now() - hours_back * HOUR}), "
+                  f"bound_at = starts_at WHERE org_id = '{self.org['id']}'")
+
+    def ledger(self):
+        return self.stack.sql(f"SELECT UNIX_TIMESTAMP(hour), quantity, state, result_code FROM ledger "
+                              f"WHERE subscription_id = {self.sub_id} ORDER BY hour")
+
+    def settled(self, hours):
+        rows = self.ledger()
+        return len(rows) >= hours and all(r[2] in ("accepted", "rejected", "unknown") for r in rows)
+
+    def accepted_at_sim(self):
+        rows = requests.get(f"{self.stack.sim_url}/_sim/aws/{P}/metering").json()["accepted"]
+        return [a for a in rows if a["license_arn"] == self.license]
+
+
+class SimWatch:
+    """The simulator; a test lists the violations it provokes on purpose in allowed."""
+
+    def __init__(self, url):
+        self.url = url
+        self.allowed = set()
+
+
+@pytest.fixture
+def sim(stack):
+    since = requests.get(stack.sim_url + "/_sim/log?since=999999999").json()["last_seq"]
+    watch = SimWatch(stack.sim_url)
+    yield watch
+    requests.post(stack.sim_url + "/_sim/faults/clear")
+    violations = requests.get(f"{stack.sim_url}/_sim/violations?since={since}").json()["violations"]
+    assert [v for v in violations if v["code"] not in watch.allowed] == []
+
+
+# ----- usage in ------------------------------------------------------------------
+
+def test_usage_is_stored_once_and_a_changed_record_is_refused(stack, user):
+    org = user.create_org("Usage")
+    rec = record(org["id"], hour_now() - 600)
+    first = usage(stack, [rec]).json()
+    assert first["accepted"] == 1 and first["results"] == [{"id": rec["id"], "status": "accepted"}]
+    again = usage(stack, [rec]).json()
+    assert again["duplicates"] == 1 and again["results"][0]["status"] == "duplicate"
+    changed = dict(rec, quantity="2")
+    result = usage(stack, [changed]).json()["results"][0]
+    assert result["status"] == "rejected" and result["error"]["code"] == "conflict"
+    assert stack.sql(f"SELECT COUNT(*), MAX(quantity_micros) FROM usage_records WHERE id = '{rec['id']}'") == \
+        [["1", "1000000"]]
+
+
+@pytest.mark.parametrize("change,code,field", [
+    ({"id": "bad id!"}, "invalid_record", "id"),
+    ({"org_id": "org-x"}, "invalid_record", "org_id"),
+    ({"org_id": "org-" + "q" * 22}, "unknown_org", "org_id"),
+    ({"cloud": "AWS"}, "invalid_record", "cloud"),
+    ({"region": ""}, "invalid_record", "region"),
+    ({"dimension": "gpu"}, "unknown_dimension", "dimension"),
+    ({"quantity": 1.5}, "invalid_record", "quantity"),
+    ({"quantity": -1}, "invalid_record", "quantity"),
+    ({"quantity": "1.1234567"}, "invalid_record", "quantity"),
+    ({"quantity": "1e3"}, "invalid_record", "quantity"),
+    ({"quantity": 10**10}, "invalid_record", "quantity"),
+    ({"start": "yesterday"}, "invalid_record", "start"),
+    ({"end": "2026-11-22T05:00:00+08:00"}, "invalid_record", "end"),
+    ({"extra": 1}, "invalid_record", None),
+])
+def test_each_bad_record_gets_its_own_error(stack, user, change, code, field):
+    org = user.create_org("Bad usage")
+    good = record(org["id"], hour_now() - 900)
+    bad = dict(record(org["id"], hour_now() - 900), **change)
+    r = usage(stack, [good, bad])
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    err = body["results"][1]["error"]
+    assert err["code"] == code and err.get("field") == field and err["message"]
+    assert stack.sql(f"SELECT COUNT(*) FROM usage_records WHERE org_id = '{org['id']}'") == [["1"]]
+
+
+def test_records_must_lie_in_one_past_hour(stack, user):
+    org = user.create_org("Hours")
+    h = hour_now()
+    results = usage(stack, [record(org["id"], h - 30, seconds=60),
+                            record(org["id"], h + 3600),
+                            record(org["id"], h - 49 * HOUR)]).json()["results"]
+    assert [x["error"]["code"] for x in results] == ["not_in_one_hour", "in_future", "too_old"]
+
+
+def test_usage_batches_are_bounded_and_authenticated(stack, user):
+    org = user.create_org("Batches")
+    assert usage(stack, []).status_code == 400
+    assert usage(stack, [record(org["id"], hour_now() - 60)] * 1001).status_code in (400, 413)
+    assert usage(stack, [record(org["id"], hour_now() - 60)], token=None).status_code == 401
+    assert usage(stack, [record(org["id"], hour_now() - 60)], token="wrong").status_code == 401
+    r = requests.post(stack.url + "/internal/usage", data="{", headers={
+        "Authorization": "Bearer " + stack.internal_token, "Content-Type": "application/json"})
+    assert r.status_code == 400
+
+
+# ----- money ---------------------------------------------------------------------
+
+def test_hours_are_priced_exactly_and_sent_once(stack, sim, user):
+    m = Meter(stack, user, hours_back=3)
+    h = hour_now() - 2 * HOUR
+    # 3 x 2.5 vCPU-hours at 0.12 = 0.90: 90 units of 0.01
+    body = usage(stack, [record(m.org["id"], h + i * 60, quantity="2.5") for i in range(3)]).json()
+    assert body["accepted"] == 3
+    assert wait_for(lambda: m.settled(3))
+    rows = {r[0]: r for r in m.ledger()}
+    assert rows[str(h)][1:3] == ["90", "accepted"]
+    assert all(r[2] == "accepted" for r in rows.values())
+    assert rows[str(h - HOUR)][1] == "0"                   # idle bound hours are sent as zero
+    accepted = m.accepted_at_sim()
+    assert sorted((a["timestamp"], a["quantity"], a["sends"]) for a in accepted) == \
+        sorted((int(r[0]), int(r[1]), 1) for r in rows.values())
+    assert all(a["dimension"] == "usage" and a["customer_aws_account_id"] == m.account for a in accepted)
+    o = user.get(f"/api/orgs/{m.org['id']}/billing").json()
+    assert o["current_bill"]["amount_due_micros"] == 900000 and o["current_bill"]["unbilled_micros"] == 0
+
+
+def test_remainders_carry_into_the_next_hour(stack, sim, user):
+    m = Meter(stack, user, hours_back=3)
+    h = hour_now() - 2 * HOUR
+    # 0.125 an hour: 12 units and 0.005 left, then 0.13: 13 units and nothing left
+    usage(stack, [record(m.org["id"], h, quantity="1.041667"),
+                  record(m.org["id"], h + HOUR, quantity="1.041667")])
+    assert wait_for(lambda: m.settled(3))
+    by_hour = {int(r[0]): int(r[1]) for r in m.ledger()}
+    assert (by_hour[h], by_hour[h + HOUR]) == (12, 13)
+    carries = stack.sql(f"SELECT CAST(carry_out_pico AS CHAR) FROM ledger WHERE subscription_id = {m.sub_id} "
+                        f"AND hour = FROM_UNIXTIME({h})")
+    assert carries == [["5000040000"]]                    # 1.041667 * 0.12 = 0.12500004
+
+
+def test_free_credit_is_spent_first(stack, sim, user):
+    m = Meter(stack, user, hours_back=3)
+    ctl = [os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path]
+    r = subprocess.run(ctl + ["credits", m.org["id"], "0.50", "30", "welcome"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    h = hour_now() - 2 * HOUR
+    usage(stack, [record(m.org["id"], h, quantity="5"),            # 0.60: 0.50 credit, 0.10 billed
+                  record(m.org["id"], h + HOUR, quantity="5")])    # 0.60 billed
+    assert wait_for(lambda: m.settled(3))
+    by_hour = {int(r[0]): int(r[1]) for r in m.ledger()}
+    assert (by_hour[h], by_hour[h + HOUR]) == (10, 60)
+    o = user.get(f"/api/orgs/{m.org['id']}/billing").json()
+    assert o["free_credits"]["remaining_micros"] == 0
+    assert o["current_bill"]["amount_due_micros"] == 700000
+    assert o["current_bill"]["credit_used_micros"] == 500000
+
+
+def test_usage_of_an_unbound_org_is_billed_nowhere_but_shown(stack, sim, user):
+    org = user.create_org("Unbound usage")
+    h = hour_now() - 2 * HOUR
+    usage(stack, [record(org["id"], h, quantity="10")])
+    assert wait_for(lambda: stack.sql(f"SELECT COUNT(*) FROM org_hours WHERE org_id = '{org['id']}'") == [["1"]])
+    assert stack.sql(f"SELECT subscription_id FROM org_hours WHERE org_id = '{org['id']}'") == [["NULL"]]
+    bill = user.get(f"/api/orgs/{org['id']}/billing").json()["current_bill"]
+    assert bill["amount_due_micros"] == 1200000 and bill["unbilled_micros"] == 1200000
+    # a closed hour takes no more usage
+    late = usage(stack, [record(org["id"], h + 120)]).json()["results"][0]
+    assert late["error"]["code"] == "hour_closed"
+
+
+# ----- the marketplace's answers ------------------------------------------------
+
+def fault(stack, operation, kind, count=1, **extra):
+    r = requests.post(stack.sim_url + "/_sim/faults", json=dict(operation=operation, fault=kind, count=count,
+                                                                partition=P, **extra))
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("kind", ["throttle", "error500", "unprocessed", "timeout", "malformed"])
+def test_transient_failures_are_retried_until_accepted_once(stack, sim, user, kind):
+    fault(stack, "BatchMeterUsage", kind, count=2)
+    m = Meter(stack, user, hours_back=2)
+    usage(stack, [record(m.org["id"], hour_now() - HOUR, quantity="1")])
+    assert wait_for(lambda: m.settled(2) and all(r[2] == "accepted" for r in m.ledger()), timeout=40)
+    keys = [(a["timestamp"], a["quantity"]) for a in m.accepted_at_sim()]
+    assert len(keys) == len(set(keys)) == 2
+
+
+def test_customer_not_subscribed_is_a_final_rejection(stack, sim, user):
+    m = Meter(stack, user, hours_back=2)
+    requests.post(f"{stack.sim_url}/_sim/aws/{P}/subscriptions/"
+                  f"{[s for s in requests.get(f'{stack.sim_url}/_sim/aws/{P}/subscriptions').json()['subscriptions'] if s['license_arn'] == m.license][0]['id']}/cancel",
+                  json={"pending_delay_seconds": 0, "success_delay_seconds": 0, "wait": True})
+    assert wait_for(lambda: m.settled(2))
+    assert {r[2] for r in m.ledger()} == {"rejected"}
+    assert {r[3] for r in m.ledger()} == {"CustomerNotSubscribed"}
+    assert m.accepted_at_sim() == []
+
+
+def test_a_duplicate_record_is_never_counted_as_success(stack, sim, user):
+    sim.allowed.add("metering.duplicate_quantity")     # provoked: a changed quantity resent
+    m = Meter(stack, user, hours_back=2)
+    assert wait_for(lambda: m.settled(2))
+    h = int(m.ledger()[0][0])
+    stack.sql(f"UPDATE ledger SET state = 'pending', quantity = 7 WHERE subscription_id = {m.sub_id} "
+              f"AND hour = FROM_UNIXTIME({h})")
+    assert wait_for(lambda: m.ledger()[0][2] == "rejected")
+    assert m.ledger()[0][3] == "DuplicateRecord"
+
+
+def test_an_out_of_bounds_batch_is_split(stack, sim, user):
+    sim.allowed.add("metering.timestamp_out_of_bounds")  # provoked: hours older than the window
+    requests.post(stack.sim_url + "/_sim/settings", json={"aws.metering_window_seconds": 2 * HOUR})
+    try:
+        m = Meter(stack, user, hours_back=4)
+        assert wait_for(lambda: m.settled(4), timeout=40)
+        states = {int(r[0]): (r[2], r[3]) for r in m.ledger()}
+        old = [s for h, s in states.items() if h < time.time() - 2 * HOUR]
+        new = [s for h, s in states.items() if h >= time.time() - 2 * HOUR]
+        assert old and all(s == ("rejected", "TimestampOutOfBoundsException") for s in old)
+        assert new and all(s[0] == "accepted" for s in new)
+    finally:
+        requests.post(stack.sim_url + "/_sim/settings", json={"aws.metering_window_seconds": 21600})
+
+
+# ----- several meterd, and kill -9 -------------------------------------------------
+
+def test_two_meterd_racing_send_each_record_once(stack, sim, user):
+    stack.meterd_start("meterd-race")
+    try:
+        meters = [Meter(stack, user, hours_back=5) for _ in range(6)]
+        assert wait_for(lambda: all(m.settled(5) for m in meters), timeout=60)
+    finally:
+        stack.meterd_stop("meterd-race")
+    for m in meters:
+        accepted = m.accepted_at_sim()
+        assert len(accepted) == 5 and all(a["sends"] == 1 for a in accepted)
+        assert {r[2] for r in m.ledger()} == {"accepted"}
+
+
+def test_killing_meterd_at_random_points_loses_and_duplicates_nothing(stack, sim, user):
+    """Several meterd, SIGKILLed at random while a few hundred subscription-hours are built and sent."""
+    requests.post(stack.sim_url + "/_sim/settings", json={"aws.metering_window_seconds": 40 * HOUR})
+    stack.meterd_stop()
+    names = ["meterd-k1", "meterd-k2", "meterd-k3"]
+    try:
+        meters = [Meter(stack, user, hours_back=30) for _ in range(10)]     # 300 subscription-hours
+        for m in meters:
+            recs = [record(m.org["id"], hour_now() - k * HOUR + 5, quantity=str(random.randint(0, 40)))
+                    for k in range(1, 31)]
+            assert usage(stack, recs).json()["accepted"] == 30
+        deadline = time.time() + 90
+        rng = random.Random(7)
+        while time.time() < deadline and not all(m.settled(30) for m in meters):
+            for name in names:
+                stack.meterd_start(name)
+            time.sleep(rng.uniform(0.05, 0.8))
+            victim = stack.path("run", f"{rng.choice(names)}.pid")
+            pid = read_pid(victim)
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+                wait_for(lambda: not os.path.exists(f"/proc/{pid}/status") or
+                         "State:\tZ" in open(f"/proc/{pid}/status").read(), timeout=5)
+                os.unlink(victim)
+        for name in names:
+            stack.meterd_start(name)
+        assert wait_for(lambda: all(m.settled(30) for m in meters), timeout=60)
+    finally:
+        for name in names:
+            stack.meterd_stop(name)
+        stack.meterd_start()
+        requests.post(stack.sim_url + "/_sim/settings", json={"aws.metering_window_seconds": 21600})
+    for m in meters:
+        rows = m.ledger()
+        assert len(rows) == 30 and {r[2] for r in rows} == {"accepted"}      # no gaps
+        accepted = m.accepted_at_sim()
+        stamps = [a["timestamp"] for a in accepted]
+        assert len(stamps) == len(set(stamps)) == 30                           # no duplicates
+        assert {(a["timestamp"], a["quantity"]) for a in accepted} == {(int(r[0]), int(r[1])) for r in rows}
+    start = iso(hour_now() - 31 * HOUR)
+    orgs = [arg for m in meters for arg in ("--org", m.org["id"])]
+    r = subprocess.run([os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path, "reconcile",
+                        "--from", start, "--to", iso(hour_now())] + orgs, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    assert "checked 300 org-hours: 0 unbilled, 0 differences" in r.stdout
+
+
+# ----- the final flush, and reconcile ------------------------------------------------
+
+def test_reconcile_reports_differences_and_exits_non_zero(stack, sim, user):
+    m = Meter(stack, user, hours_back=2)
+    assert wait_for(lambda: m.settled(2))
+    ctl = [os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path, "reconcile",
+           "--from", iso(hour_now() - 3 * HOUR), "--to", iso(hour_now()), "--org", m.org["id"]]
+    clean = subprocess.run(ctl, capture_output=True, text=True)
+    assert clean.returncode == 0 and "checked 2 org-hours: 0 unbilled, 0 differences" in clean.stdout
+    stack.sql(f"UPDATE ledger SET state = 'rejected', result_code = 'CustomerNotSubscribed' "
+              f"WHERE subscription_id = {m.sub_id} LIMIT 1")
+    r = subprocess.run(ctl, capture_output=True, text=True)
+    assert r.returncode == 1
+    assert m.org["id"] in r.stdout and "DIFFERENCE: not accepted by the marketplace" in r.stdout
+    lookup = subprocess.run([os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path, "ledger",
+                             m.org["id"]], capture_output=True, text=True)
+    assert lookup.returncode == 0 and "CustomerNotSubscribed" in lookup.stdout and m.account in lookup.stdout

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_aliyunmeter.c: what a PushMeteringData answer means for the rows it
+ * carried, including answers the simulator never gives (a string "true",
+ * 429, a 2xx error, a proxy's HTML, a connection that never opened).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "aliyunmeter.h"
+#include "buf.h"
+#include "error.h"
+#include "http.h"
+#include "pool.h"
+
+static struct pool pool;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	pool_init(&pool, 1 << 20);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	pool_release(&pool);
+	return 0;
+}
+
+/* The outcome of an answer with status and body (NULL: no answer). */
+static struct aliyun_meter_outcome
+judge(long status, const char *body, bool several)
+{
+	struct aliyun_meter_outcome out;
+	struct http_reply reply;
+
+	memset(&reply, 0, sizeof(reply));
+	buf_init(&reply.body, 1 << 16);
+	reply.status = status;
+	reply.sent = true;
+	if (body != NULL)
+		assert_int_equal(buf_appends(&reply.body, body), 0);
+	assert_int_equal(aliyun_meter_judge(&pool, ERR_OK, &reply, several, &out), ERR_OK);
+	buf_release(&reply.body);
+	return out;
+}
+
+static struct aliyun_meter_outcome
+judge_failure(bool sent, bool timed_out)
+{
+	struct aliyun_meter_outcome out;
+	struct http_reply reply;
+
+	memset(&reply, 0, sizeof(reply));
+	buf_init(&reply.body, 1 << 16);
+	reply.sent = sent;
+	reply.timed_out = timed_out;
+	assert_int_equal(aliyun_meter_judge(&pool, ERR_UPSTREAM, &reply, false, &out), ERR_OK);
+	buf_release(&reply.body);
+	return out;
+}
+
+static void
+aliyun_meter_accepts_success_with_its_request_id(void **state)
+{
+	struct aliyun_meter_outcome o;
+
+	(void)state;
+	o = judge(200, "{\"RequestId\":\"6EF60BEC-0242-43AF-BB20-270359FB54A7\",\"Success\":true}", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_ACCEPT);
+	assert_string_equal(o.record_id, "6EF60BEC-0242-43AF-BB20-270359FB54A7");
+	o = judge(200, "{\"Success\":\"true\"}", false);
+	assert_int_equal(o.verdict, ALIYUN_METER_ACCEPT);
+	assert_null(o.record_id);
+}
+
+/* Throttling and server errors bill nothing: send again later. */
+static void
+aliyun_meter_retries_throttling_and_server_errors(void **state)
+{
+	static const struct { long status; const char *body; const char *code; } cases[] = {
+		{ 400, "{\"Code\":\"Service.Flow.Control\"}", "Service.Flow.Control" },
+		{ 400, "{\"Code\":\"Throttling.User\"}", "Throttling.User" },
+		{ 500, "{\"Code\":\"InternalError\"}", "InternalError" },
+		{ 503, "{\"Code\":\"UnknownError\"}", "UnknownError" },
+		{ 400, "{\"Code\":\"SignatureNonceUsed\"}", "SignatureNonceUsed" },
+		{ 502, "<html>bad gateway</html>", "http_502" },
+		{ 429, "", "http_429" },
+	};
+	struct aliyun_meter_outcome o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o = judge(cases[i].status, cases[i].body, true);
+		assert_int_equal(o.verdict, ALIYUN_METER_RETRY);
+		assert_string_equal(o.code, cases[i].code);
+	}
+}
+
+/* Parameter errors may be one record's: split a request of several
+ * instances, reject a request of one. Other codes are final for all. */
+static void
+aliyun_meter_rejects_or_splits_refusals(void **state)
+{
+	struct aliyun_meter_outcome o;
+
+	(void)state;
+	o = judge(400, "{\"Code\":\"Invalid.Parameter.Instance\",\"Message\":\"x\"}", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_SPLIT);
+	o = judge(400, "{\"Code\":\"Invalid.Parameter.Instance\"}", false);
+	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
+	assert_string_equal(o.code, "Invalid.Parameter.Instance");
+	o = judge(400, "{\"Code\":\"Metering.Data.Exceeded\"}", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_SPLIT);
+	o = judge(403, "{\"Code\":\"Permission.Denied\"}", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
+	assert_string_equal(o.code, "Permission.Denied");
+	o = judge(200, "{\"Success\":false,\"Code\":\"Invalid.Parameter.Metering\"}", false);
+	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
+	o = judge(404, "<html>not here</html>", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
+	assert_string_equal(o.code, "http_404");
+	/* a code is kept short and plain */
+	o = judge(400, "{\"Code\":\"Bad code\\n with\\u00e9 characters and then a great deal more text than fits\"}",
+	    false);
+	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
+	assert_true(strlen(o.code) <= 64);
+	assert_int_equal(strspn(o.code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"),
+	    strlen(o.code));
+}
+
+/* A 2xx that is not the expected JSON may have billed. */
+static void
+aliyun_meter_unknown_for_a_malformed_success(void **state)
+{
+	static const char *const bodies[] = { "<html>gateway error</html>", "", "[true]",
+		"{\"RequestId\":\"x\"}", "{\"Success\":false}" };
+	struct aliyun_meter_outcome o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		o = judge(200, bodies[i], false);
+		assert_int_equal(o.verdict, ALIYUN_METER_UNKNOWN);
+		assert_string_equal(o.code, "malformed_answer");
+	}
+}
+
+/* No answer: safe to resend only if the request never left. */
+static void
+aliyun_meter_tells_unsent_from_lost(void **state)
+{
+	struct aliyun_meter_outcome o;
+
+	(void)state;
+	o = judge_failure(false, false);
+	assert_int_equal(o.verdict, ALIYUN_METER_RETRY);
+	assert_string_equal(o.code, "not_sent");
+	o = judge_failure(false, true);
+	assert_int_equal(o.verdict, ALIYUN_METER_RETRY);
+	o = judge_failure(true, true);
+	assert_int_equal(o.verdict, ALIYUN_METER_UNKNOWN);
+	assert_string_equal(o.code, "timeout_after_send");
+	o = judge_failure(true, false);
+	assert_int_equal(o.verdict, ALIYUN_METER_UNKNOWN);
+	assert_string_equal(o.code, "connection_lost_after_send");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(aliyun_meter_accepts_success_with_its_request_id),
+		cmocka_unit_test(aliyun_meter_retries_throttling_and_server_errors),
+		cmocka_unit_test(aliyun_meter_rejects_or_splits_refusals),
+		cmocka_unit_test(aliyun_meter_unknown_for_a_malformed_success),
+		cmocka_unit_test(aliyun_meter_tells_unsent_from_lost),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
