@@ -78,14 +78,17 @@ session_create(struct request *r, long long user_id, const char *email,
 {
 	unsigned char id[SESSION_ID_BYTES];
 	char cookie[SESSION_COOKIE_LEN + 1], hash[65];
+	struct db_result res;
 	int rc;
 
 	randombytes_buf(id, sizeof(id));
 	text_base64url_encode(cookie, sizeof(cookie), id, sizeof(id));
 	session_hash(id, hash);
-	rc = db_run(&r->worker->db, r->pool, STMT_SESSION_INSERT, NULL,
-	    DB_ARGS(DB_TEXT(hash), DB_INT(user_id), DB_TEXT(kind == SESSION_SSO ? "sso" : "password"),
-	    DB_INT(ttl)));
+	rc = db_run(&r->worker->db, r->pool, STMT_SESSION_INSERT, &res,
+	    DB_ARGS(DB_TEXT(hash), DB_TEXT(kind == SESSION_SSO ? "sso" : "password"), DB_INT(ttl),
+	    DB_INT(user_id)));
+	if (rc == ERR_OK && res.affected != 1)
+		rc = ERR_UNAUTHORIZED;	/* the account was closed meanwhile */
 	if (rc != ERR_OK)
 		goto out;
 	rc = request_set_cookie(r, SESSION_COOKIE, cookie, ttl);

@@ -6,7 +6,10 @@
  * a keyed BLAKE2b, so it needs no storage and dies with the session.
  *
  * Sessions end on logout, on expiry, when the user changes the password
- * (all but the current one), and when the account is closed (all).
+ * (all but the current one), and when the account is closed (all, in the
+ * closing transaction). A session row carries its user's e-mail and
+ * creation time (neither changes), so looking one up is a single
+ * primary-key read.
  */
 #ifndef MPBIND_SESSION_H
 #define MPBIND_SESSION_H

@@ -12,14 +12,15 @@
 	/* health.c: is the connection alive */ \
 	X(PING, "SELECT 1") \
 	\
-	/* session.c: the signed-in user of a live session: user id, email, expiry, account created */ \
-	X(SESSION_LOOKUP, "SELECT s.user_id, u.email, UNIX_TIMESTAMP(s.expires_at), " \
-	    "DATE_FORMAT(u.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions s " \
-	    "JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.revoked_at IS NULL " \
-	    "AND s.expires_at > NOW(6) AND u.closed_at IS NULL") \
-	/* session.c: a new session (hash, user, kind, ttl seconds) */ \
-	X(SESSION_INSERT, "INSERT INTO sessions (id_hash, user_id, kind, created_at, expires_at) " \
-	    "VALUES (?, ?, ?, NOW(6), NOW(6) + INTERVAL ? SECOND)") \
+	/* session.c: the signed-in user of a live session (one primary-key read): user id, email, \
+	 * expiry, account created */ \
+	X(SESSION_LOOKUP, "SELECT user_id, email, UNIX_TIMESTAMP(expires_at), " \
+	    "DATE_FORMAT(user_created_at, '%Y-%m-%dT%H:%i:%sZ') FROM sessions WHERE id_hash = ? " \
+	    "AND revoked_at IS NULL AND expires_at > NOW(6)") \
+	/* session.c: a new session for an open account (hash, kind, ttl seconds, user) */ \
+	X(SESSION_INSERT, "INSERT INTO sessions (id_hash, user_id, kind, created_at, expires_at, email, " \
+	    "user_created_at) SELECT ?, u.id, ?, NOW(6), NOW(6) + INTERVAL ? SECOND, u.email, u.created_at " \
+	    "FROM users u WHERE u.id = ? AND u.closed_at IS NULL") \
 	/* session.c: logout */ \
 	X(SESSION_REVOKE, "UPDATE sessions SET revoked_at = NOW(6) WHERE id_hash = ? AND revoked_at IS NULL") \
 	/* session.c: every session of a user but one (password change, closing) */ \
