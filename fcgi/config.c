@@ -32,101 +32,148 @@ struct config_option {
 	const char *def;
 	bool secret;
 	size_t offset;
+	const char *help;
 };
 
-#define OPT(name, type, min, max, def, field) \
-	{ name, type, min, max, def, false, offsetof(struct config, field) }
-#define SECRET(name, min, max, field) \
-	{ name, CONFIG_STRING, min, max, "", true, offsetof(struct config, field) }
+#define OPT(name, type, min, max, def, field, help) \
+	{ name, type, min, max, def, false, offsetof(struct config, field), help }
+#define SECRET(name, min, max, field, help) \
+	{ name, CONFIG_STRING, min, max, "", true, offsetof(struct config, field), help }
 #define AWS(prefix, member) offsetof(struct config, prefix.member)
-#define AWS_OPTIONS(p, key, default_region) \
-	{ p ".enabled", CONFIG_BOOL, 0, 1, "no", false, AWS(key, enabled) }, \
-	{ p ".product_code", CONFIG_STRING, 0, 255, "", false, AWS(key, product_code) }, \
-	{ p ".region", CONFIG_STRING, 1, 32, default_region, false, AWS(key, region) }, \
-	{ p ".metering_url", CONFIG_URL, 0, 512, "", false, AWS(key, metering_url) }, \
-	{ p ".entitlement_url", CONFIG_URL, 0, 512, "", false, AWS(key, entitlement_url) }, \
-	{ p ".access_key_id", CONFIG_STRING, 0, 128, "", false, AWS(key, access_key_id) }, \
-	{ p ".secret_access_key", CONFIG_STRING, 0, 256, "", true, AWS(key, secret_access_key) }, \
-	{ p ".session_token", CONFIG_STRING, 0, 4096, "", true, AWS(key, session_token) }, \
-	{ p ".listing_url", CONFIG_URL, 0, 1024, "", false, AWS(key, listing_url) }, \
-	{ p ".topic_arns", CONFIG_STRING, 0, 2048, "", false, AWS(key, topic_arns) }, \
-	{ p ".sqs_url", CONFIG_URL, 0, 512, "", false, AWS(key, sqs_url) }, \
-	{ p ".sqs_queue_url", CONFIG_URL, 0, 1024, "", false, AWS(key, sqs_queue_url) }, \
+#define AWS_OPTIONS(p, key, default_region, listing) \
+	{ p ".enabled", CONFIG_BOOL, 0, 1, "no", false, AWS(key, enabled), \
+	  "serve the " listing " listing (landing, notifications, metering)" }, \
+	{ p ".product_code", CONFIG_STRING, 0, 255, "", false, AWS(key, product_code), \
+	  "our product code; ResolveCustomer answers for any other are refused" }, \
+	{ p ".region", CONFIG_STRING, 1, 32, default_region, false, AWS(key, region), \
+	  "SigV4 region of the Marketplace APIs" }, \
+	{ p ".metering_url", CONFIG_URL, 0, 512, "", false, AWS(key, metering_url), \
+	  "Metering endpoint (ResolveCustomer, BatchMeterUsage)" }, \
+	{ p ".entitlement_url", CONFIG_URL, 0, 512, "", false, AWS(key, entitlement_url), \
+	  "Entitlement endpoint (GetEntitlements)" }, \
+	{ p ".access_key_id", CONFIG_STRING, 0, 128, "", false, AWS(key, access_key_id), \
+	  "credentials of the seller account that published the product" }, \
+	{ p ".secret_access_key", CONFIG_STRING, 0, 256, "", true, AWS(key, secret_access_key), \
+	  "its secret key" }, \
+	{ p ".session_token", CONFIG_STRING, 0, 4096, "", true, AWS(key, session_token), \
+	  "for temporary credentials: sent as X-Amz-Security-Token" }, \
+	{ p ".listing_url", CONFIG_URL, 0, 1024, "", false, AWS(key, listing_url), \
+	  "where a buyer subscribes (shown on 账单概览 when nothing is bound)" }, \
+	{ p ".topic_arns", CONFIG_STRING, 0, 2048, "", false, AWS(key, topic_arns), \
+	  "comma-separated SNS topics whose messages are accepted" }, \
+	{ p ".sqs_url", CONFIG_URL, 0, 512, "", false, AWS(key, sqs_url), \
+	  "SQS endpoint, when notifications come through a queue" }, \
+	{ p ".sqs_queue_url", CONFIG_URL, 0, 1024, "", false, AWS(key, sqs_queue_url), \
+	  "the queue mpbind-meterd polls" }, \
 	{ p ".sns_cert_host", CONFIG_STRING, 1, 256, \
-	  "^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$", false, AWS(key, sns_cert_host) }, \
-	{ p ".dimension", CONFIG_STRING, 1, 255, "usage", false, AWS(key, dimension) }, \
-	{ p ".unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", false, AWS(key, unit_price_micros) }
+	  "^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$", false, AWS(key, sns_cert_host), \
+	  "extended regex the host of an SNS SigningCertURL must match" }, \
+	{ p ".dimension", CONFIG_STRING, 1, 255, "usage", false, AWS(key, dimension), \
+	  "the listing's metering dimension" }, \
+	{ p ".unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", false, AWS(key, unit_price_micros), \
+	  "price of one unit of it, micro-currency (10000 = 0.01)" }
 
 static const struct config_option config_options[] = {
-	OPT("listen", CONFIG_LISTEN, 1, 200, "unix:var/run/mpbind.sock", listen),
-	OPT("listen_mode", CONFIG_MODE, 0, 0777, "0660", listen_mode),
-	OPT("workers", CONFIG_INT, 1, 64, "2", workers),
-	OPT("threads", CONFIG_INT, 1, 64, "4", threads),
-	OPT("drain_timeout", CONFIG_INT, 1, 300, "10", drain_timeout),
-	OPT("pid_file", CONFIG_STRING, 0, 1024, "", pid_file),
-	OPT("log_file", CONFIG_STRING, 0, 1024, "-", log_file),
-	OPT("log_level", CONFIG_STRING, 4, 5, "info", log_level),
+	OPT("listen", CONFIG_LISTEN, 1, 200, "unix:var/run/mpbind.sock", listen,
+	    "where mpbind-fcgi takes FastCGI connections: unix:PATH or HOST:PORT"),
+	OPT("listen_mode", CONFIG_MODE, 0, 0777, "0660", listen_mode, "mode of the unix socket"),
+	OPT("workers", CONFIG_INT, 1, 64, "2", workers, "worker processes"),
+	OPT("threads", CONFIG_INT, 1, 64, "4", threads, "threads per worker, each with its own MySQL connection"),
+	OPT("drain_timeout", CONFIG_INT, 1, 300, "10", drain_timeout,
+	    "seconds SIGTERM waits for requests in flight"),
+	OPT("pid_file", CONFIG_STRING, 0, 1024, "", pid_file, "the master's pid file"),
+	OPT("log_file", CONFIG_STRING, 0, 1024, "-", log_file, "log file; - for stderr"),
+	OPT("log_level", CONFIG_STRING, 4, 5, "info", log_level, "warn, info or debug"),
 
-	OPT("db.host", CONFIG_STRING, 0, 255, "localhost", db_host),
-	OPT("db.port", CONFIG_INT, 0, 65535, "3306", db_port),
-	OPT("db.socket", CONFIG_STRING, 0, 1024, "", db_socket),
-	OPT("db.name", CONFIG_STRING, 1, 64, "mpbind", db_name),
-	OPT("db.user", CONFIG_STRING, 1, 80, "mpbind", db_user),
-	SECRET("db.password", 0, 256, db_password),
-	OPT("db.timeout", CONFIG_INT, 1, 60, "5", db_timeout),
+	OPT("db.host", CONFIG_STRING, 0, 255, "localhost", db_host, "MySQL host"),
+	OPT("db.port", CONFIG_INT, 0, 65535, "3306", db_port, "MySQL port"),
+	OPT("db.socket", CONFIG_STRING, 0, 1024, "", db_socket, "MySQL unix socket; used instead of host and port"),
+	OPT("db.name", CONFIG_STRING, 1, 64, "mpbind", db_name, "database"),
+	OPT("db.user", CONFIG_STRING, 1, 80, "mpbind", db_user,
+	    "application user (SELECT, INSERT, UPDATE, DELETE only)"),
+	SECRET("db.password", 0, 256, db_password, "its password"),
+	OPT("db.timeout", CONFIG_INT, 1, 60, "5", db_timeout, "seconds to connect, read or write"),
 
-	OPT("public_url", CONFIG_URL, 1, 512, "http://127.0.0.1:8080", public_url),
-	OPT("max_body", CONFIG_INT, 1024, 1048576, "65536", max_body),
-	OPT("max_fields", CONFIG_INT, 1, 1000, "64", max_fields),
-	OPT("max_field_len", CONFIG_INT, 64, 65536, "8192", max_field_len),
-	SECRET("internal_token", 0, 256, internal_token),
+	OPT("public_url", CONFIG_URL, 1, 512, "http://127.0.0.1:8080", public_url,
+	    "the address buyers see; https makes every cookie Secure"),
+	OPT("max_body", CONFIG_INT, 1024, 1048576, "65536", max_body, "largest request body, bytes"),
+	OPT("max_fields", CONFIG_INT, 1, 1000, "64", max_fields, "most fields in a form or query string"),
+	OPT("max_field_len", CONFIG_INT, 64, 65536, "8192", max_field_len, "longest field, bytes"),
+	SECRET("internal_token", 0, 256, internal_token,
+	    "bearer token of the control plane for /internal/ (empty: refused)"),
 
-	OPT("ticket.keys", CONFIG_STRING, 1, 1024, "var/keys/tickets.key", ticket_keys),
-	OPT("ticket.ttl", CONFIG_INT, 60, 86400, "3600", ticket_ttl),
+	OPT("ticket.keys", CONFIG_STRING, 1, 1024, "var/keys/tickets.key", ticket_keys,
+	    "Ed25519 ticket key file (mpbindctl keygen); the same on every host"),
+	OPT("ticket.ttl", CONFIG_INT, 60, 86400, "3600", ticket_ttl, "seconds a binding attempt lives"),
 
-	OPT("session.ttl", CONFIG_INT, 300, 2592000, "604800", session_ttl),
-	OPT("session.sso_ttl", CONFIG_INT, 60, 86400, "3600", sso_session_ttl),
-	OPT("orgs.invitation_ttl", CONFIG_INT, 300, 2592000, "604800", invitation_ttl),
-	OPT("auth.pwhash_ops", CONFIG_INT, 1, 10, "2", pwhash_ops),
-	OPT("auth.pwhash_mem_kib", CONFIG_INT, 8192, 1048576, "65536", pwhash_mem_kib),
-	OPT("auth.max_failures_account", CONFIG_INT, 1, 1000, "5", max_failures_account),
-	OPT("auth.max_failures_address", CONFIG_INT, 1, 100000, "20", max_failures_address),
-	OPT("orgs.allow_creation", CONFIG_BOOL, 0, 1, "yes", allow_org_creation),
-	OPT("support_url", CONFIG_URL, 0, 1024, "", support_url),
+	OPT("session.ttl", CONFIG_INT, 300, 2592000, "604800", session_ttl, "seconds a console session lives"),
+	OPT("session.sso_ttl", CONFIG_INT, 60, 86400, "3600", sso_session_ttl,
+	    "seconds a session opened by an Alibaba 免登 link lives"),
+	OPT("orgs.invitation_ttl", CONFIG_INT, 300, 2592000, "604800", invitation_ttl,
+	    "seconds an invitation stays usable"),
+	OPT("auth.pwhash_ops", CONFIG_INT, 1, 10, "2", pwhash_ops, "Argon2id operations limit"),
+	OPT("auth.pwhash_mem_kib", CONFIG_INT, 8192, 1048576, "65536", pwhash_mem_kib,
+	    "Argon2id memory limit, KiB"),
+	OPT("auth.max_failures_account", CONFIG_INT, 1, 1000, "5", max_failures_account,
+	    "sign-in failures before an account slows down"),
+	OPT("auth.max_failures_address", CONFIG_INT, 1, 100000, "20", max_failures_address,
+	    "sign-in failures before an address slows down"),
+	OPT("orgs.allow_creation", CONFIG_BOOL, 0, 1, "yes", allow_org_creation,
+	    "users may create organizations (else operators do: mpbindctl org-create)"),
+	OPT("support_url", CONFIG_URL, 0, 1024, "", support_url, "where pages send people for support"),
 
-	OPT("billing.grace_seconds", CONFIG_INT, 60, 604800, "3600", grace_seconds),
-	OPT("billing.timezone", CONFIG_STRING, 1, 64, "Asia/Shanghai", timezone),
-	OPT("billing.currency", CONFIG_STRING, 3, 3, "CNY", currency),
+	OPT("billing.grace_seconds", CONFIG_INT, 60, 604800, "3600", grace_seconds,
+	    "grace window after a binding ends"),
+	OPT("billing.timezone", CONFIG_STRING, 1, 64, "Asia/Shanghai", timezone,
+	    "billing periods run from the 1st to the 1st here"),
+	OPT("billing.currency", CONFIG_STRING, 3, 3, "CNY", currency, "currency of prices and bills"),
 
-	OPT("http.ca_file", CONFIG_STRING, 0, 1024, "", ca_file),
-	OPT("http.timeout", CONFIG_INT, 1, 120, "10", http_timeout),
-	OPT("http.retries", CONFIG_INT, 0, 10, "3", http_retries),
+	OPT("http.ca_file", CONFIG_STRING, 0, 1024, "", ca_file,
+	    "CA bundle for outbound TLS; empty for the system's"),
+	OPT("http.timeout", CONFIG_INT, 1, 120, "10", http_timeout, "seconds per outbound call"),
+	OPT("http.retries", CONFIG_INT, 0, 10, "3", http_retries,
+	    "retries of a throttled or failing marketplace call"),
 
-	OPT("metering.settle_seconds", CONFIG_INT, 0, 3540, "600", metering_settle),
-	OPT("metering.lookback_hours", CONFIG_INT, 2, 168, "48", metering_lookback_hours),
-	OPT("metering.retry_seconds", CONFIG_INT, 1, 3600, "30", metering_retry),
-	OPT("metering.lease_seconds", CONFIG_INT, 2, 3600, "300", metering_lease),
-	OPT("sqs.wait_seconds", CONFIG_INT, 0, 20, "20", sqs_wait),
-	OPT("sqs.visibility_timeout", CONFIG_INT, 5, 43200, "120", sqs_visibility),
-	OPT("meterd.interval", CONFIG_INT, 1, 3600, "30", meterd_interval),
+	OPT("metering.settle_seconds", CONFIG_INT, 0, 3540, "600", metering_settle,
+	    "seconds after an hour ends before it is closed and sent"),
+	OPT("metering.lookback_hours", CONFIG_INT, 2, 168, "48", metering_lookback_hours,
+	    "oldest usage taken, in hours"),
+	OPT("metering.retry_seconds", CONFIG_INT, 1, 3600, "30", metering_retry,
+	    "first backoff after a failed send (doubles each time)"),
+	OPT("metering.lease_seconds", CONFIG_INT, 2, 3600, "300", metering_lease,
+	    "seconds a sender owns the rows it is sending"),
+	OPT("sqs.wait_seconds", CONFIG_INT, 0, 20, "20", sqs_wait, "SQS long poll"),
+	OPT("sqs.visibility_timeout", CONFIG_INT, 5, 43200, "120", sqs_visibility,
+	    "seconds a received message stays hidden"),
+	OPT("meterd.interval", CONFIG_INT, 1, 3600, "30", meterd_interval,
+	    "seconds between mpbind-meterd passes"),
 
-	AWS_OPTIONS("aws_cn", aws_cn, "cn-northwest-1"),
-	AWS_OPTIONS("aws", aws, "us-east-1"),
+	AWS_OPTIONS("aws_cn", aws_cn, "cn-northwest-1", "AWS Marketplace (China)"),
+	AWS_OPTIONS("aws", aws, "us-east-1", "AWS Marketplace (global)"),
 
-	OPT("aliyun.enabled", CONFIG_BOOL, 0, 1, "no", aliyun.enabled),
-	SECRET("aliyun.isv_key", 0, 256, aliyun.isv_key),
-	OPT("aliyun.product_code", CONFIG_STRING, 0, 64, "", aliyun.product_code),
-	OPT("aliyun.listing_url", CONFIG_URL, 0, 1024, "", aliyun.listing_url),
+	OPT("aliyun.enabled", CONFIG_BOOL, 0, 1, "no", aliyun.enabled,
+	    "serve Alibaba Cloud Marketplace (SPI, 免登, metering)"),
+	SECRET("aliyun.isv_key", 0, 256, aliyun.isv_key, "the key of SPI and 免登 tokens"),
+	OPT("aliyun.product_code", CONFIG_STRING, 0, 64, "", aliyun.product_code, "our 云市场 product code"),
+	OPT("aliyun.listing_url", CONFIG_URL, 0, 1024, "", aliyun.listing_url,
+	    "where a buyer subscribes (账单概览, 创建集群)"),
 	OPT("aliyun.bill_url", CONFIG_URL, 0, 1024, "https://usercenter2.aliyun.com/finance/expense-report",
-	    aliyun.bill_url),
-	OPT("aliyun.verify_window", CONFIG_INT, 30, 3600, "300", aliyun.verify_window),
-	OPT("aliyun.market_url", CONFIG_URL, 0, 512, "https://market.aliyuncs.com/", aliyun.market_url),
-	OPT("aliyun.access_key_id", CONFIG_STRING, 0, 128, "", aliyun.access_key_id),
-	SECRET("aliyun.access_key_secret", 0, 256, aliyun.access_key_secret),
-	OPT("aliyun.metering_key", CONFIG_STRING, 1, 32, "Unit", aliyun.metering_key),
-	OPT("aliyun.metering_assit", CONFIG_STRING, 0, 128, "", aliyun.metering_assit),
-	OPT("aliyun.unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", aliyun.unit_price_micros),
-	OPT("aliyun.metering_interval", CONFIG_INT, 1, 3600, "60", aliyun.metering_interval),
+	    aliyun.bill_url, "the buyer's Alibaba bill (查看阿里云账单)"),
+	OPT("aliyun.verify_window", CONFIG_INT, 30, 3600, "300", aliyun.verify_window,
+	    "seconds a 免登 timeStamp may be from now"),
+	OPT("aliyun.market_url", CONFIG_URL, 0, 512, "https://market.aliyuncs.com/", aliyun.market_url,
+	    "Market API endpoint (PushMeteringData)"),
+	OPT("aliyun.access_key_id", CONFIG_STRING, 0, 128, "", aliyun.access_key_id,
+	    "AccessKey of the seller's Alibaba Cloud account"),
+	SECRET("aliyun.access_key_secret", 0, 256, aliyun.access_key_secret, "its secret"),
+	OPT("aliyun.metering_key", CONFIG_STRING, 1, 32, "Unit", aliyun.metering_key,
+	    "the metering Entity Key (dimension)"),
+	OPT("aliyun.metering_assit", CONFIG_STRING, 0, 128, "", aliyun.metering_assit,
+	    "meteringAssit of the billing item (required for new products)"),
+	OPT("aliyun.unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", aliyun.unit_price_micros,
+	    "price of one unit, micro-currency"),
+	OPT("aliyun.metering_interval", CONFIG_INT, 1, 3600, "60", aliyun.metering_interval,
+	    "seconds between pushes for one instance"),
 };
 
 #define CONFIG_OPTION_COUNT (sizeof(config_options) / sizeof(config_options[0]))
@@ -536,6 +583,37 @@ config_apply_timezone(const struct config *cfg)
 		return -1;
 	tzset();
 	return 0;
+}
+
+void
+config_reference(FILE *out)
+{
+	const struct config_option *opt;
+	size_t i;
+
+	fprintf(out, "| option | default | meaning |\n|---|---|---|\n");
+	for (i = 0; i < CONFIG_OPTION_COUNT; i++) {
+		opt = &config_options[i];
+		fprintf(out, "| `%s` | %s%s%s | %s%s |\n", opt->name, opt->def[0] != '\0' ? "`" : "",
+		    opt->def, opt->def[0] != '\0' ? "`" : "", opt->help, opt->secret ? " (secret)" : "");
+	}
+}
+
+void
+config_example(FILE *out)
+{
+	const struct config_option *opt;
+	size_t i;
+
+	fprintf(out, "# mpbind configuration: every option with its default, commented out.\n"
+	    "# Uncomment what you change. Any option can also come from the environment\n"
+	    "# as MPBIND_<NAME> (db.password -> MPBIND_DB_PASSWORD). A file holding a\n"
+	    "# secret must be mode 0600. Check it: mpbind-fcgi -c FILE --check-config\n");
+	for (i = 0; i < CONFIG_OPTION_COUNT; i++) {
+		opt = &config_options[i];
+		fprintf(out, "\n# %s%s\n#%s = %s\n", opt->help, opt->secret ? " (secret)" : "", opt->name,
+		    opt->def);
+	}
 }
 
 const struct config_aws *

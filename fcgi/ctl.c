@@ -43,6 +43,7 @@ struct ctl_command {
 	const char *usage;
 	int (*run)(struct ctl *c, int argc, char **argv);
 	bool needs_db;
+	bool needs_config;	/* refuse to run on a configuration with errors */
 };
 
 static int
@@ -144,6 +145,26 @@ ctl_config(struct ctl *c, int argc, char **argv)
 		return 1;
 	ticket_keys_clear(&keys);
 	config_dump(&c->app.cfg, stdout);
+	return 0;
+}
+
+static int
+ctl_config_reference(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	config_reference(stdout);
+	return 0;
+}
+
+static int
+ctl_config_example(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	config_example(stdout);
 	return 0;
 }
 
@@ -499,20 +520,22 @@ ctl_reconcile(struct ctl *c, int argc, char **argv)
 }
 
 static const struct ctl_command ctl_commands[] = {
-	{ "keygen", "keygen [path [kid]]          add a ticket signing key (older ones keep verifying)", ctl_keygen, false },
-	{ "migrate", "migrate [dir]                apply the schema files in dir (default sql)", ctl_migrate, false },
-	{ "config", "config                       check and print the configuration (secrets hidden)", ctl_config, false },
-	{ "user", "user EMAIL                   a user and their organizations", ctl_user, true },
-	{ "org", "org ORG-ID                   an organization: billing, binding, members", ctl_org_show, true },
-	{ "org-create", "org-create EMAIL NAME        create an org with that user as Org Admin", ctl_org_create, true },
-	{ "unbind", "unbind ORG-ID                end an org's binding (its grace window starts)", ctl_unbind, true },
-	{ "credits", "credits ORG-ID AMOUNT DAYS [NOTE]  grant free credit", ctl_credits, true },
-	{ "ledger", "ledger ORG-ID [N]            an org's last N metering ledger rows", ctl_ledger, true },
-	{ "ledger-resolve", "ledger-resolve ID accepted|resend  settle a send whose outcome was unknown", ctl_ledger_resolve, true },
-	{ "replay", "replay INBOX-ID              try an unmatched marketplace notification again", ctl_replay, true },
+	{ "keygen", "keygen [path [kid]]          add a ticket signing key (older ones keep verifying)", ctl_keygen, false, false },
+	{ "migrate", "migrate [dir]                apply the schema files in dir (default sql)", ctl_migrate, false, false },
+	{ "config", "config                       check and print the configuration (secrets hidden)", ctl_config, false, true },
+	{ "config-reference", "config-reference             every option as a Markdown table", ctl_config_reference, false, false },
+	{ "config-example", "config-example               a commented example configuration file", ctl_config_example, false, false },
+	{ "user", "user EMAIL                   a user and their organizations", ctl_user, true, true },
+	{ "org", "org ORG-ID                   an organization: billing, binding, members", ctl_org_show, true, true },
+	{ "org-create", "org-create EMAIL NAME        create an org with that user as Org Admin", ctl_org_create, true, true },
+	{ "unbind", "unbind ORG-ID                end an org's binding (its grace window starts)", ctl_unbind, true, true },
+	{ "credits", "credits ORG-ID AMOUNT DAYS [NOTE]  grant free credit", ctl_credits, true, true },
+	{ "ledger", "ledger ORG-ID [N]            an org's last N metering ledger rows", ctl_ledger, true, true },
+	{ "ledger-resolve", "ledger-resolve ID accepted|resend  settle a send whose outcome was unknown", ctl_ledger_resolve, true, true },
+	{ "replay", "replay INBOX-ID              try an unmatched marketplace notification again", ctl_replay, true, true },
 	{ "reconcile", "reconcile --from T --to T [--org ORG-ID]... [-v]\n"
 	  "                               usage vs ledger vs marketplace, per org and hour; exit 1 on a difference",
-	  ctl_reconcile, true },
+	  ctl_reconcile, true, true },
 };
 
 static void
@@ -553,8 +576,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mpbindctl: library initialisation failed\n");
 		return 1;
 	}
-	if (config_load(&c.app.cfg, c.config_path, stderr) != 0 &&
-	    strcmp(cmd->name, "keygen") != 0 && strcmp(cmd->name, "migrate") != 0) {
+	if (config_load(&c.app.cfg, c.config_path, stderr) != 0 && cmd->needs_config) {
 		config_release(&c.app.cfg);
 		return 1;
 	}

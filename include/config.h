@@ -134,6 +134,12 @@ int config_load(struct config *cfg, const char *path, FILE *errors);
 /* Frees every string the configuration owns. */
 void config_release(struct config *cfg);
 
+/* Writes the options as a Markdown table (name, default, meaning) to out. */
+void config_reference(FILE *out);
+
+/* Writes a commented example file: every option, its default, its meaning. */
+void config_example(FILE *out);
+
 /* Writes every option with its current value (secrets as "(set)") to out. */
 void config_dump(const struct config *cfg, FILE *out);
 
