@@ -15,6 +15,7 @@ CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/n
 LDFLAGS  := -pie -Wl,-z,relro -Wl,-z,now $(SANFLAGS)
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 B        := build/$(if $(SAN),san,rel)
+BIN      := $(if $(SAN),$(B)/bin,bin)
 Q        := $(if $(V),,@)
 PY       := /usr/bin/python3
 
@@ -22,15 +23,15 @@ LIB_SRCS := acs3 aliyun aliyunmeter auth aws awsapi awsmeter billing binding buf
             ledger log marketplace members meter metrics notify orgs page pool request router session \
             sns sqs subscriptions text ticket usage worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)
-BINS     := bin/mpbind-fcgi bin/mpbindctl bin/mpbind-meterd
+BINS     := $(BIN)/mpbind-fcgi $(BIN)/mpbindctl $(BIN)/mpbind-meterd
 TESTS    := acs3 aliyun aliyunmeter buf config fields form pool text ticket
 TEST_BINS:= $(TESTS:%=$(B)/test_%)
 
 all: $(BINS)
-bin/mpbind-fcgi: $(B)/main.o $(B)/libmpbind.a
-bin/mpbindctl: $(B)/ctl.o $(B)/migrate.o $(B)/libmpbind.a
-bin/mpbind-meterd: $(B)/meterd.o $(B)/libmpbind.a
-$(BINS): ; @mkdir -p bin; $(if $(Q),echo "  LD    $@";) $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BIN)/mpbind-fcgi: $(B)/main.o $(B)/libmpbind.a
+$(BIN)/mpbindctl: $(B)/ctl.o $(B)/migrate.o $(B)/libmpbind.a
+$(BIN)/mpbind-meterd: $(B)/meterd.o $(B)/libmpbind.a
+$(BINS): ; @mkdir -p $(BIN); $(if $(Q),echo "  LD    $@";) $(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/libmpbind.a: $(LIB_OBJS) ; $(Q)$(AR) rcs $@ $^
 $(B)/%.o: fcgi/%.c ; @mkdir -p $(B); $(if $(Q),echo "  CC    $<";) $(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 $(B)/test_%: tests/unit/test_%.c $(B)/libmpbind.a
@@ -41,8 +42,7 @@ deps: ; @scripts/deps.sh
 run: deps ; @$(MAKE) --no-print-directory all && $(PY) scripts/stack.py up
 stop: ; @$(PY) scripts/stack.py down
 test: deps ; @scripts/test.sh
-bench: deps ; @$(MAKE) --no-print-directory -W build/rel/libmpbind.a all build/rel/bench-bare && \
-	$(PY) tests/bench/bench.py
+bench: deps ; @$(MAKE) --no-print-directory all build/rel/bench-bare && $(PY) tests/bench/bench.py
 build/rel/bench-bare: tests/bench/bare.c ; @mkdir -p build/rel; $(if $(Q),echo "  LD    $@";) \
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs fcgi libmariadb) -lpthread
 clean: ; rm -rf build bin

@@ -25,6 +25,14 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
+# The programs to run: the release build, or another (make test points this
+# at the sanitizer build so the integration tests exercise it).
+BIN = os.environ.get("MPBIND_BIN") or os.path.join(ROOT, "bin")
+
+
+def binary(name):
+    """The path of mpbind program name ("mpbind-fcgi", "mpbindctl", ...)."""
+    return os.path.join(BIN, name)
 
 
 def free_port():
@@ -267,7 +275,7 @@ class Stack:
 
     def migrate(self):
         env = dict(os.environ, MPBIND_DB_USER="root", MPBIND_DB_PASSWORD=self.state["secrets"]["db_root"])
-        r = subprocess.run([os.path.join(ROOT, "bin", "mpbindctl"), "-c", self.config_path, "migrate",
+        r = subprocess.run([binary("mpbindctl"), "-c", self.config_path, "migrate",
                             os.path.join(ROOT, "sql")], capture_output=True, text=True, env=env)
         sys.stdout.write(r.stdout)
         if r.returncode != 0:
@@ -278,7 +286,7 @@ class Stack:
         path = self.path("keys", "tickets.key")
         if not os.path.exists(path):
             os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            subprocess.run([os.path.join(ROOT, "bin", "mpbindctl"), "keygen", path, "k1"], check=True,
+            subprocess.run([binary("mpbindctl"), "keygen", path, "k1"], check=True,
                            stdout=subprocess.DEVNULL)
         return path
 
@@ -420,7 +428,7 @@ class Stack:
         if self._running(pidfile):
             return
         self._unlink(pidfile)
-        self._spawn([os.path.join(ROOT, "bin", "mpbind-fcgi"), "-c", self.config_path], "mpbind-fcgi.out")
+        self._spawn([binary("mpbind-fcgi"), "-c", self.config_path], "mpbind-fcgi.out")
         wait_until(lambda: os.path.exists(pidfile) and os.path.exists(self.path("run", "mpbind.sock")),
                    15, "mpbind-fcgi")
 
@@ -490,11 +498,11 @@ class Stack:
 
     # ----- meterd -------------------------------------------------------
     def meterd_start(self, name="meterd", extra=()):
-        binary = os.path.join(ROOT, "bin", "mpbind-meterd")
+        program = binary("mpbind-meterd")
         pidfile = self.path("run", f"{name}.pid")
-        if not os.path.exists(binary) or self._running(pidfile):
+        if not os.path.exists(program) or self._running(pidfile):
             return None
-        proc = self._spawn([binary, "-c", self.config_path, "-p", pidfile, *extra], f"{name}.out")
+        proc = self._spawn([program, "-c", self.config_path, "-p", pidfile, *extra], f"{name}.out")
         wait_until(lambda: os.path.exists(pidfile), 10, name)
         return proc
 

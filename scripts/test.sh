@@ -1,7 +1,8 @@
 #!/bin/sh
 # make test: builds with -Werror, runs the C unit tests (plain, then with
 # ASan+UBSan), then the integration and browser tests (pytest, each suite
-# bringing up its own stack on free loopback ports). The last line is
+# bringing up its own stack on free loopback ports) against the ASan+UBSan
+# build of the programs. The last line is
 # "N passed, N failed"; the exit status is non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -42,6 +43,9 @@ for variant in rel san; do
 done
 echo "unit tests: $passed passed, $failed failed"
 
+# The integration and browser tests run the sanitizer build of every
+# program, so a memory error anywhere in a real flow fails a test.
+export MPBIND_BIN="$PWD/build/san/bin"
 /usr/bin/python3 -m pytest -p no:cacheprovider -q -ra --junitxml="$out/pytest.xml" \
 	tests/integration tests/browser ${PYTEST_ARGS:-}
 set -- $(/usr/bin/python3 - "$out/pytest.xml" <<'PY'

@@ -52,13 +52,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from stack import Stack, free_port, pid_alive, read_pid, wait_until  # noqa: E402
+from stack import Stack, binary, free_port, pid_alive, read_pid, wait_until  # noqa: E402
 from api import Api, unique_email  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WRK_LUA = os.path.join(HERE, "wrk.lua")
 BARE_BIN = os.path.join(ROOT, "build", "rel", "bench-bare")
-MPBIND_BIN = os.path.join(ROOT, "bin", "mpbind-fcgi")
+MPBIND_BIN = binary("mpbind-fcgi")
 NOT_AVAILABLE = "not available yet"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
@@ -880,7 +880,7 @@ class Bench:
         row["seconds"] = round(wall, 3)
         row["rps"] = round(stored / wall, 1) if wall > 0 else 0.0
         if row["succeeded"] == 0:
-            raise BenchError(f"no usage record stored: {res['statuses']} {res['errors']}")
+            raise BenchError(f"no usage record stored: {row.get('statuses')} {row.get('errors')}")
 
     def run_metering(self, row):
         """Pending ledger rows of every subscription the confirm row bound, for recent hours,
@@ -1128,15 +1128,15 @@ def sanitized(pid_or_path):
 def ensure_binaries(settings):
     if not os.path.exists(MPBIND_BIN):
         raise BenchError("bin/mpbind-fcgi is missing: run `make bench` (or `make all`)")
-    if not os.path.exists(os.path.join(ROOT, "bin", "mpbindctl")):
+    if not os.path.exists(binary("mpbindctl")):
         raise BenchError("bin/mpbindctl is missing: run `make bench` (or `make all`)")
     r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "build/rel/bench-bare"],
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise BenchError("building build/rel/bench-bare failed:\n" + r.stdout + r.stderr)
     if sanitized(MPBIND_BIN) and not settings.smoke:
-        raise BenchError("bin/mpbind-fcgi is a sanitizer build (left by `make test` or SAN=1); "
-                         "`make bench` relinks the release build first")
+        raise BenchError(MPBIND_BIN + " is a sanitizer build (MPBIND_BIN points at build/san); "
+                         "`make bench` measures the release build in bin/")
 
 
 def main():

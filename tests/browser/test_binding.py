@@ -462,6 +462,7 @@ def test_global_aws_listing_uses_its_own_words(stack, sim, browser, shot):
     shot(b, "01-wizard-success")
     b.click("#bind-enter")
     b.wait_text("#payment-name", "AWS Marketplace 订阅")
+    assert b.find("#org-select").get_attribute("value") == org["id"]
     assert reveal_account(b) == account
     assert b.text_of("#payment-account").startswith("AWS Account ID")
     shot(b, "02-billing")

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from api import Api, error_code, new_user
-from stack import ROOT
+from stack import binary
 
 PRODUCT = "cmjj00mpbind"
 BILL_URL = "https://usercenter2.aliyun.com/finance/expense-report"
@@ -587,7 +587,7 @@ def test_verify_when_the_binder_has_left_names_the_org(stack, sim, user):
 # ----- configuration ---------------------------------------------------------------
 
 def test_enabling_aliyun_needs_the_isv_key_and_product_code(stack):
-    fcgi = os.path.join(ROOT, "bin", "mpbind-fcgi")
+    fcgi = binary("mpbind-fcgi")
     env = dict(os.environ, MPBIND_ALIYUN_ISV_KEY="", MPBIND_ALIYUN_PRODUCT_CODE="")
     r = subprocess.run([fcgi, "-c", stack.config_path, "--check-config"], capture_output=True, text=True, env=env)
     assert r.returncode == 1

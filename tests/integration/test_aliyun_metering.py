@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from api import new_user
-from stack import ROOT, pid_alive, read_pid, wait_until
+from stack import binary, pid_alive, read_pid, wait_until
 
 INTERVAL = 3                 # seconds between pushes for one instance, ours and the sim's
 KEYS = ["Unit", "Frequency", "Period", "PeriodMin", "Storage", "NetworkOut", "NetworkIn",
@@ -35,7 +35,7 @@ ASSIT = "cmjj00mpbind-Unit-1"  # scripts/stack.py: aliyun.metering_assit
 def start_meterd(stack, name="meterd-aliyun"):
     pidfile = stack.path("run", f"{name}.pid")
     env = dict(os.environ, MPBIND_ALIYUN_METERING_INTERVAL=str(INTERVAL))
-    stack._spawn([os.path.join(ROOT, "bin", "mpbind-meterd"), "-c", stack.config_path, "-p", pidfile],
+    stack._spawn([binary("mpbind-meterd"), "-c", stack.config_path, "-p", pidfile],
                  f"{name}.out", env=env)
     wait_until(lambda: pid_alive(read_pid(pidfile) or 0), 10, name)
     return pidfile

@@ -8,9 +8,9 @@ import re
 import subprocess
 import tempfile
 
-from stack import ROOT
+from stack import ROOT, binary
 
-CTL = os.path.join(ROOT, "bin", "mpbindctl")
+CTL = binary("mpbindctl")
 
 
 def generated(command):
@@ -38,6 +38,6 @@ def test_the_example_file_is_current_and_valid():
         with open(conf, "w") as f:
             f.write("\n".join(lines).replace("ticket.keys = var/keys/tickets.key", f"ticket.keys = {keys}") + "\n")
         os.chmod(conf, 0o600)
-        r = subprocess.run([os.path.join(ROOT, "bin", "mpbind-fcgi"), "-c", conf, "--check-config"],
+        r = subprocess.run([binary("mpbind-fcgi"), "-c", conf, "--check-config"],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr

@@ -14,8 +14,8 @@ import time
 import pytest
 import requests
 
-from api import Api, error_code, new_user, unique_email, PASSWORD
-from stack import ROOT, Stack, pid_alive, read_pid
+from api import Api, error_code, unique_email, PASSWORD
+from stack import ROOT, Stack, binary, pid_alive, read_pid
 
 
 def test_healthz_reports_the_database(stack):
@@ -214,7 +214,7 @@ def run(argv, env=None):
 
 
 def test_check_config_names_each_bad_value(stack):
-    fcgi = os.path.join(ROOT, "bin", "mpbind-fcgi")
+    fcgi = binary("mpbind-fcgi")
     r = run([fcgi, "-c", stack.config_path, "--check-config"])
     assert r.returncode == 0 and "configuration ok" in r.stdout
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
@@ -233,7 +233,7 @@ def test_check_config_names_each_bad_value(stack):
 
 
 def test_migrations_apply_once_and_stop_at_a_broken_file(stack):
-    ctl = os.path.join(ROOT, "bin", "mpbindctl")
+    ctl = binary("mpbindctl")
     env = dict(os.environ, MPBIND_DB_USER="root", MPBIND_DB_PASSWORD=stack.state["secrets"]["db_root"])
     r = run([ctl, "-c", stack.config_path, "migrate", os.path.join(ROOT, "sql")], env=env)
     assert r.returncode == 0 and r.stdout == ""

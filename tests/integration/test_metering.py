@@ -16,8 +16,7 @@ import time
 import pytest
 import requests
 
-from api import new_user
-from stack import ROOT, read_pid
+from stack import binary, read_pid
 
 P = "aws-cn"
 HOUR = 3600
@@ -203,7 +202,7 @@ def test_remainders_carry_into_the_next_hour(stack, sim, user):
 
 def test_free_credit_is_spent_first(stack, sim, user):
     m = Meter(stack, user, hours_back=3)
-    ctl = [os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path]
+    ctl = [binary("mpbindctl"), "-c", stack.config_path]
     r = subprocess.run(ctl + ["credits", m.org["id"], "0.50", "30", "welcome"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     h = hour_now() - 2 * HOUR
@@ -342,7 +341,7 @@ def test_killing_meterd_at_random_points_loses_and_duplicates_nothing(stack, sim
         assert {(a["timestamp"], a["quantity"]) for a in accepted} == {(int(r[0]), int(r[1])) for r in rows}
     start = iso(hour_now() - 31 * HOUR)
     orgs = [arg for m in meters for arg in ("--org", m.org["id"])]
-    r = subprocess.run([os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path, "reconcile",
+    r = subprocess.run([binary("mpbindctl"), "-c", stack.config_path, "reconcile",
                         "--from", start, "--to", iso(hour_now())] + orgs, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
     assert "checked 300 org-hours: 0 unbilled, 0 differences" in r.stdout
@@ -353,7 +352,7 @@ def test_killing_meterd_at_random_points_loses_and_duplicates_nothing(stack, sim
 def test_reconcile_reports_differences_and_exits_non_zero(stack, sim, user):
     m = Meter(stack, user, hours_back=2)
     assert wait_for(lambda: m.settled(2))
-    ctl = [os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path, "reconcile",
+    ctl = [binary("mpbindctl"), "-c", stack.config_path, "reconcile",
            "--from", iso(hour_now() - 3 * HOUR), "--to", iso(hour_now()), "--org", m.org["id"]]
     clean = subprocess.run(ctl, capture_output=True, text=True)
     assert clean.returncode == 0 and "checked 2 org-hours: 0 unbilled, 0 differences" in clean.stdout
@@ -362,6 +361,6 @@ def test_reconcile_reports_differences_and_exits_non_zero(stack, sim, user):
     r = subprocess.run(ctl, capture_output=True, text=True)
     assert r.returncode == 1
     assert m.org["id"] in r.stdout and "DIFFERENCE: not accepted by the marketplace" in r.stdout
-    lookup = subprocess.run([os.path.join(ROOT, "bin", "mpbindctl"), "-c", stack.config_path, "ledger",
+    lookup = subprocess.run([binary("mpbindctl"), "-c", stack.config_path, "ledger",
                              m.org["id"]], capture_output=True, text=True)
     assert lookup.returncode == 0 and "CustomerNotSubscribed" in lookup.stdout and m.account in lookup.stdout

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from api import Api, error_code, new_user
+from api import error_code
 from stack import read_pid, pid_alive
 
 P = "aws-cn"
