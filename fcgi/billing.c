@@ -19,6 +19,7 @@
 #include "banned.h"
 
 #define BILLING_HISTORY_MONTHS 24
+#define BILLING_CREDIT_GRANTS 20
 
 int
 billing_period(time_t t, time_t *start, time_t *next)
@@ -59,9 +60,10 @@ billing_micros(const char *pico)
 }
 
 /*
- * The bill of org for [start, next): amount due (closed hours after free
- * credit), of which unbilled (hours with no marketplace bound), credit
- * spent, and usage of hours not closed yet. NULL on a database error.
+ * The bill of org for [start, next): amount due (closed hours paid by a
+ * marketplace subscription, after free credit), unbilled (closed hours with
+ * no marketplace bound, after free credit: billed nowhere and not due),
+ * credit spent, and usage of hours not closed yet. NULL on a database error.
  */
 static struct json_object *
 billing_bill(struct request *r, const char *org_id, time_t start, time_t next, int *rc)
@@ -85,6 +87,42 @@ billing_bill(struct request *r, const char *org_id, time_t start, time_t next, i
 	jw_str(bill, "period_start", billing_date(r, start));
 	jw_str(bill, "period_end", billing_date(r, next));
 	return bill;
+}
+
+/*
+ * Free credit not expired now: what is left, what was granted, the soonest
+ * expiry of credit left, and the grants, soonest expiry first. NULL on a
+ * database error.
+ */
+static struct json_object *
+billing_credits(struct request *r, const char *org_id, int *rc)
+{
+	struct json_object *credits, *grants, *grant;
+	struct db_result total, list;
+	size_t i;
+
+	*rc = db_run(&r->worker->db, r->pool, STMT_CREDITS_LEFT, &total, DB_ARGS(DB_TEXT(org_id)));
+	if (*rc == ERR_OK)
+		*rc = db_run(&r->worker->db, r->pool, STMT_CREDIT_GRANTS_OF_ORG, &list,
+		    DB_ARGS(DB_TEXT(org_id), DB_INT(BILLING_CREDIT_GRANTS)));
+	if (*rc != ERR_OK)
+		return NULL;
+	credits = json_object_new_object();
+	jw_str(credits, "currency", r->cfg->currency);
+	jw_int(credits, "remaining_micros", db_int(&total, 0, 0));
+	jw_int(credits, "granted_micros", db_int(&total, 0, 1));
+	jw_str(credits, "expires_at", db_text(&total, 0, 2));
+	grants = json_object_new_array();
+	for (i = 0; i < list.nrows; i++) {
+		grant = json_object_new_object();
+		jw_int(grant, "granted_micros", db_int(&list, i, 0));
+		jw_int(grant, "remaining_micros", db_int(&list, i, 1));
+		jw_str(grant, "granted_at", db_text(&list, i, 2));
+		jw_str(grant, "expires_at", db_text(&list, i, 3));
+		json_object_array_add(grants, grant);
+	}
+	jw_add(credits, "grants", grants);
+	return credits;
 }
 
 static struct json_object *
@@ -132,8 +170,8 @@ static int
 billing_overview(struct request *r)
 {
 	const char *org_id = r->path_param[0];
-	struct json_object *root, *org, *bill, *credits, *payment;
-	struct db_result res, credit;
+	struct json_object *root, *org, *bill, *credits = NULL, *payment;
+	struct db_result res;
 	enum org_role role;
 	time_t start, next;
 	int rc;
@@ -152,7 +190,7 @@ billing_overview(struct request *r)
 		return rc;
 	bill = billing_bill(r, org_id, start, next, &rc);
 	if (rc == ERR_OK)
-		rc = db_run(&r->worker->db, r->pool, STMT_CREDITS_LEFT, &credit, DB_ARGS(DB_TEXT(org_id)));
+		credits = billing_credits(r, org_id, &rc);
 	if (rc != ERR_OK) {
 		json_object_put(payment);
 		json_object_put(bill);
@@ -171,9 +209,6 @@ billing_overview(struct request *r)
 	jw_int(root, "grace_window_seconds", r->cfg->grace_seconds);
 	jw_str(bill, "next_bill_date", billing_date(r, next));
 	jw_add(root, "current_bill", bill);
-	credits = json_object_new_object();
-	jw_str(credits, "currency", r->cfg->currency);
-	jw_int(credits, "remaining_micros", db_int(&credit, 0, 0));
 	jw_add(root, "free_credits", credits);
 	jw_add(root, "payment", payment);
 	jw_add(root, "marketplaces", billing_listings(r));

@@ -10,7 +10,10 @@
  *                                          unbilled_micros,credit_used_micros,
  *                                          open_usage_micros,period_start,period_end,
  *                                          next_bill_date},
- *                                          "free_credits":{currency,remaining_micros},
+ *                                          "free_credits":{currency,remaining_micros,
+ *                                          granted_micros,expires_at (soonest expiry of credit
+ *                                          left, or null),grants:[{granted_micros,
+ *                                          remaining_micros,granted_at,expires_at}]},
  *                                          "payment":null|{marketplace,account_id,
  *                                          subscription_status,bound_at,bound_by,bill_url,
  *                                          starts_at (set while a switch waits for the hour)},
@@ -27,10 +30,21 @@
  * status is "none", "marketplace", "grace" (with its deadline) or
  * "suspended"; a grace window past its deadline reads "suspended" even
  * before mpbind-meterd has recorded it. Billing periods run from the 1st
- * to the 1st in billing.timezone. Money is integer micro-units. The amount
- * due counts closed hours (meter.h) after free credit; unbilled is the part
- * of it with no marketplace bound; open_usage is usage of hours not closed
- * yet.
+ * to the 1st in billing.timezone; an hour belongs to the period holding its
+ * start. Money is integer micro-units, rounded down from the exact pico
+ * sums (a bill never shows more than is charged; the page rounds down to
+ * cents too).
+ *
+ * Decisions: amount_due is what is billed through a marketplace: closed
+ * hours (meter.h) that a subscription pays, after free credit. Closed hours
+ * with no marketplace bound (an unbound org, a grace window) are billed
+ * nowhere: they are unbilled_micros, shown apart and never due. The
+ * marketplace charges in its own unit, carrying what is below one unit into
+ * the next hour, so its charges for a month may differ from amount_due by
+ * less than one unit; an hour the marketplace refused still counts here
+ * (mpbindctl reconcile reports it). open_usage is the cost of usage in hours
+ * not closed yet, before free credit. free_credits counts grants not expired
+ * now; expiry times are UTC.
  */
 #ifndef MPBIND_BILLING_H
 #define MPBIND_BILLING_H

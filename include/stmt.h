@@ -340,9 +340,9 @@
 	    "CAST(? AS DECIMAL(38,0)) * CAST(? AS DECIMAL(38,0)), ?, NOW(6))") \
 	/* usage.c: what was stored under an id (id): fingerprint */ \
 	X(USAGE_FINGERPRINT, "SELECT fingerprint FROM usage_records WHERE id = ?") \
-	/* billing.c: an org's closed hours in a period (org, from, to): billable pico, unbilled pico \
-	 * (no binding), credit micros */ \
-	X(BILL_CLOSED, "SELECT CAST(COALESCE(SUM(billable_pico), 0) AS CHAR), " \
+	/* billing.c: an org's closed hours in a period (org, from, to): pico billed through a \
+	 * marketplace (the hour has a paying subscription), pico billed nowhere (no binding), credit micros */ \
+	X(BILL_CLOSED, "SELECT CAST(COALESCE(SUM(IF(subscription_id IS NULL, 0, billable_pico)), 0) AS CHAR), " \
 	    "CAST(COALESCE(SUM(IF(subscription_id IS NULL, billable_pico, 0)), 0) AS CHAR), " \
 	    "COALESCE(SUM(credit_micros), 0) FROM org_hours WHERE org_id = ? " \
 	    "AND hour >= FROM_UNIXTIME(?) AND hour < FROM_UNIXTIME(?)") \
@@ -350,10 +350,19 @@
 	X(BILL_OPEN, "SELECT CAST(COALESCE(SUM(u.cost_pico), 0) AS CHAR) FROM usage_records u " \
 	    "LEFT JOIN org_hours h ON h.org_id = u.org_id AND h.hour = u.hour WHERE u.org_id = ? " \
 	    "AND u.hour >= FROM_UNIXTIME(?) AND u.hour < FROM_UNIXTIME(?) AND h.org_id IS NULL") \
-	/* billing.c: free credit left now (org): micros */ \
-	X(CREDITS_LEFT, "SELECT COALESCE(SUM(g.amount_micros - COALESCE((SELECT SUM(c.amount_micros) " \
-	    "FROM credit_spends c WHERE c.grant_id = g.id), 0)), 0) FROM credit_grants g " \
-	    "WHERE g.org_id = ? AND g.expires_at > NOW(6)") \
+	/* billing.c: free credit not expired now (org): micros left, micros granted, the soonest expiry \
+	 * of a grant with credit left */ \
+	X(CREDITS_LEFT, "SELECT COALESCE(SUM(x.left_micros), 0), COALESCE(SUM(x.amount_micros), 0), " \
+	    "DATE_FORMAT(MIN(IF(x.left_micros > 0, x.expires_at, NULL)), '%Y-%m-%dT%H:%i:%sZ') FROM " \
+	    "(SELECT g.amount_micros, g.expires_at, g.amount_micros - COALESCE((SELECT SUM(c.amount_micros) " \
+	    "FROM credit_spends c WHERE c.grant_id = g.id), 0) AS left_micros FROM credit_grants g " \
+	    "WHERE g.org_id = ? AND g.expires_at > NOW(6)) x") \
+	/* billing.c: an org's grants not expired now, soonest expiry first (org, limit): micros granted, \
+	 * micros left, granted at, expires at */ \
+	X(CREDIT_GRANTS_OF_ORG, "SELECT g.amount_micros, g.amount_micros - COALESCE((SELECT SUM(c.amount_micros) " \
+	    "FROM credit_spends c WHERE c.grant_id = g.id), 0), DATE_FORMAT(g.granted_at, '%Y-%m-%dT%H:%i:%sZ'), " \
+	    "DATE_FORMAT(g.expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM credit_grants g " \
+	    "WHERE g.org_id = ? AND g.expires_at > NOW(6) ORDER BY g.expires_at, g.id LIMIT ?") \
 	/* ctl.c reconcile: closed org-hours in a range with their usage and ledger (from, to): org, hour, \
 	 * cost, credit, billable, subscription, marketplace, usage cost, quantity, carry in, carry out, \
 	 * state, code */ \
