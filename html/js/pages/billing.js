@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // billing.js: /console/billing — 账单 of the current org, in two tabs.
-// 账单概览: 当月账单 (应付总额, 账单周期, 下个账单日), 免费额度, and the payment
-// area: 已绑定 + 亚马逊云科技 Marketplace 订阅 with the ID that reveals the
-// subscribing account, or 云市场扣费渠道 阿里云 云市场 with 查看阿里云账单; a
-// subscription being cancelled; the grace window's live countdown; a
-// suspended org; or, with nothing bound, where to subscribe. Org Admins and
-// Org Billing Admins may 解绑. 历史账单: the closed months and what was due.
+// 账单概览: 当月账单 (应付总额, 账单周期, 下个账单日; the free credit it used, usage of
+// hours not settled yet, and usage billed nowhere shown apart), 免费额度 (left, granted,
+// each grant's expiry), and the payment area: 已绑定 + 亚马逊云科技 Marketplace 订阅 with
+// the ID that reveals the subscribing account, or 云市场扣费渠道 阿里云 云市场 with
+// 查看阿里云账单; a subscription being cancelled; the grace window's live countdown; a
+// suspended org; or, with nothing bound, where to subscribe. Org Admins and Org Billing
+// Admins may 解绑. 历史账单: the closed months, what was due, the free credit used and what
+// was billed nowhere. Money is shown rounded down to cents, as the server rounds.
 
 import { el, fill, icon } from '../dom.js';
 import { t, tx, has } from '../i18n.js';
@@ -20,14 +22,25 @@ const TABS = ['overview', 'history'];
 const SYMBOLS = { CNY: '¥', USD: '$' };
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/* Integer micro-units as money with 2 decimals: 1234500000 CNY → ¥1,234.50. */
+/*
+ * Integer micro-units as money with 2 decimals: 1234500000 CNY → ¥1,234.50. Integer arithmetic
+ * only (BigInt), rounded toward zero like the server, which rounds exact amounts down to whole
+ * micro-units: a bill never shows more than is charged (1239999 → ¥1.23). micros is a JSON
+ * integer, a string of digits or a BigInt; anything else shows as —.
+ */
 export function money(micros, currency) {
-  const n = Number(micros) || 0;
-  const cents = Math.round(Math.abs(n) / 10000);
-  const whole = String(Math.floor(cents / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const amount = `${whole}.${String(cents % 100).padStart(2, '0')}`;
+  let n;
+  try {
+    n = BigInt(micros ?? 0);
+  } catch {
+    return '—';
+  }
+  const negative = n < 0n;
+  const cents = (negative ? -n : n) / 10000n;
+  const whole = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const amount = `${whole}.${(cents % 100n).toString().padStart(2, '0')}`;
   const text = SYMBOLS[currency] ? `${SYMBOLS[currency]}${amount}` : `${amount} ${currency || ''}`.trim();
-  return n < 0 && cents > 0 ? `-${text}` : text;
+  return negative && cents > 0n ? `-${text}` : text;
 }
 
 /* "2026-11-01" as 2026年11月1日 (zh) or Nov 1, 2026 (en); the date is a calendar day, no time zone. */
@@ -80,19 +93,62 @@ function stat(label, value, id) {
     el('div', { class: 'stat-value', id }, value));
 }
 
+/* A label and an amount on one line, under a card's figures. */
+function line(label, value, id, hint) {
+  return el('div', { class: 'bill-line' },
+    el('dt', null, label),
+    el('dd', null, el('span', { class: 'bill-line-value', id }, value),
+      hint ? el('span', { class: 'muted small bill-line-hint' }, hint) : null));
+}
+
+function positive(micros) {
+  try {
+    return BigInt(micros ?? 0) > 0n;
+  } catch {
+    return false;
+  }
+}
+
+/* Usage billed nowhere (hours with no marketplace bound): never part of the amount due. */
+function unbilledNote(bill, id) {
+  if (!positive(bill.unbilled_micros)) return null;
+  return alertBox('warning', el('p', { class: 'alert-title' }, t('billing.unbilled')),
+    el('p', { id }, tx('billing.unbilledBody', { amount: el('strong', null, money(bill.unbilled_micros, bill.currency)) })));
+}
+
 function currentBillCard(o) {
   const bill = o.current_bill;
   return card({ title: t('billing.current'), attrs: { id: 'current-bill' } },
     el('div', { class: 'stats' },
       stat(t('billing.amountDue'), money(bill.amount_due_micros, bill.currency), 'amount-due'),
       stat(t('billing.period'), period(bill), 'bill-period'),
-      stat(t('billing.nextBill'), longDate(bill.next_bill_date), 'next-bill')));
+      stat(t('billing.nextBill'), longDate(bill.next_bill_date), 'next-bill')),
+    el('dl', { class: 'bill-lines' },
+      line(t('billing.creditUsed'), money(bill.credit_used_micros, bill.currency), 'credit-used'),
+      line(t('billing.openUsage'), money(bill.open_usage_micros, bill.currency), 'open-usage', t('billing.openUsageHint'))),
+    unbilledNote(bill, 'unbilled-text'));
+}
+
+/* Each grant not expired yet: what was granted, what is left, until when. */
+function grantsTable(c) {
+  const columns = [{ label: t('billing.credits.granted'), cls: 'num' }, { label: t('billing.credits.remaining'), cls: 'num' },
+    { label: t('billing.credits.validUntil') }];
+  const rows = c.grants.map((g) => ({
+    attrs: { dataset: { expires: g.expires_at } },
+    cells: [money(g.granted_micros, c.currency), money(g.remaining_micros, c.currency), timeEl(g.expires_at)],
+  }));
+  return table(columns, rows, { id: 'credit-grants' });
 }
 
 function creditsCard(o) {
   const c = o.free_credits;
+  const grants = c.grants || [];
   return card({ title: t('billing.freeCredits'), cls: 'credits-card', attrs: { id: 'free-credits' } },
     el('div', { class: 'stat-value big', id: 'free-credits-value' }, money(c.remaining_micros, c.currency)),
+    grants.length > 0 ? el('dl', { class: 'bill-lines' },
+      line(t('billing.credits.grantedTotal'), money(c.granted_micros, c.currency), 'credits-granted'),
+      c.expires_at ? line(t('billing.credits.nextExpiry'), timeEl(c.expires_at), 'credits-expiry') : null) : null,
+    grants.length > 0 ? grantsTable(c) : null,
     el('p', { class: 'muted small' }, t('billing.freeCreditsHint')));
 }
 
@@ -255,10 +311,12 @@ async function billsTab(panel, ctx) {
       el('div', { id: 'bills-empty' }, emptyState(t('billing.history.empty'), t('billing.history.emptyHint')))));
     return;
   }
-  const columns = [{ label: t('billing.period') }, { label: t('billing.amountDue'), cls: 'num' }];
+  const columns = [{ label: t('billing.period') }, { label: t('billing.amountDue'), cls: 'num' },
+    { label: t('billing.creditUsed'), cls: 'num' }, { label: t('billing.unbilled'), cls: 'num' }];
   const rows = bills.map((b) => ({
     attrs: { dataset: { period: b.period_start } },
-    cells: [period(b), money(b.amount_due_micros, b.currency)],
+    cells: [period(b), money(b.amount_due_micros, b.currency), money(b.credit_used_micros, b.currency),
+      money(b.unbilled_micros, b.currency)],
   }));
   fill(panel, card({ attrs: { id: 'bills' }, flush: true }, table(columns, rows, { id: 'bills-table' })),
     el('p', { class: 'muted small' }, t('billing.history.note')));
