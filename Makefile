@@ -19,7 +19,7 @@ BIN      := $(if $(SAN),$(B)/bin,bin)
 Q        := $(if $(V),,@)
 PY       := /usr/bin/python3
 
-LIB_SRCS := acs3 aliyun aliyunmeter auth aws awsapi awsmeter billing binding buf config db error events fields form health http \
+LIB_SRCS := acs3 aliyun aliyunmeter aliyunspi aliyunsso auth aws awsapi awsmeter billing binding buf config db error events fields form health http \
             ledger log marketplace members meter metrics notify orgs page pool request router session \
             sns sqs subscriptions text ticket usage worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)

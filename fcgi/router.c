@@ -27,7 +27,8 @@
 #include "members.h"
 #include "events.h"
 #include "aws.h"
-#include "aliyun.h"
+#include "aliyunspi.h"
+#include "aliyunsso.h"
 #include "binding.h"
 #include "billing.h"
 #include "usage.h"
@@ -43,7 +44,8 @@ static const struct route_table *const router_tables[] = {
 	&members_route_table,
 	&events_route_table,
 	&aws_route_table,
-	&aliyun_route_table,
+	&aliyun_spi_route_table,
+	&aliyun_sso_route_table,
 	&binding_route_table,
 	&billing_route_table,
 	&usage_route_table,

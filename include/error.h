@@ -49,7 +49,8 @@ enum lang { LANG_ZH = 0, LANG_EN = 1 };
 	X(ALIYUN_TOKEN,       403, "invalid_token",       "The token is missing or does not match the parameters.", "令牌缺失或与参数不符。") \
 	X(ALIYUN_ACTION,      400, "unknown_action",      "This action is not supported.", "不支持该操作。") \
 	X(ALIYUN_PRODUCT,     400, "wrong_product",       "This product code is not ours.", "商品编码与本产品不符。") \
-	X(ALIYUN_CONFLICT,    409, "instance_conflict",   "This instance already exists for another buyer or product.", "该实例已存在，但属于其他买家或商品。") \
+	X(ALIYUN_CONFLICT,    409, "instance_conflict",   "This instance was created with other parameters; nothing was changed.", "该实例已以不同的参数创建，未做任何更改。") \
+	X(ALIYUN_UNKNOWN,     404, "unknown_instance",    "No instance with this instanceId was created.", "不存在该 instanceId 的实例。") \
 	X(ALIYUN_LINK_STALE,  403, "link_expired",        "This 免登 link has expired; click 免登 again.", "该免登链接已过期，请重新单击“免登”。") \
 	X(ALIYUN_LINK_USED,   403, "link_used",           "This 免登 link was already used; click 免登 again.", "该免登链接已使用过，请重新单击“免登”。") \
 	X(ALIYUN_OPENING,     409, "instance_opening",    "The instance is still being activated; try again in a minute.", "实例仍在开通中，请稍后再试。") \

@@ -255,30 +255,35 @@
 	X(ORG_BILLING_SUSPEND, "UPDATE orgs SET billing_status = 'suspended', billing_changed_at = NOW(6) " \
 	    "WHERE id = ? AND billing_status = 'grace'") \
 	\
-	/* aliyun.c: an Alibaba subscription by instanceId, locked: id, account (aliUid), status, sku */ \
-	X(ALIYUN_SUB_LOCK, "SELECT id, account_id, status, sku_id FROM subscriptions " \
+	/* aliyunspi.c: an Alibaba subscription by instanceId, locked: id, account (aliUid), status, sku, \
+	 * fingerprint of its createInstance parameters (NULL: created before migration 013) */ \
+	X(ALIYUN_SUB_LOCK, "SELECT id, account_id, status, sku_id, create_fingerprint FROM subscriptions " \
 	    "WHERE marketplace = 'aliyun' AND instance_id = ? FOR UPDATE") \
-	/* aliyun.c: what an SPI call tells about a subscription; NULL keeps a value \
-	 * (instanceId, skuId, orderId, expiredOn in UTC, id) */ \
+	/* aliyunspi.c: what an SPI call tells about a subscription; NULL keeps a value, and the expiry \
+	 * never moves back (instanceId, skuId, orderId, expiredOn in UTC twice, id) */ \
 	X(ALIYUN_SUB_UPDATE, "UPDATE subscriptions SET instance_id = COALESCE(?, instance_id), " \
 	    "sku_id = COALESCE(?, sku_id), order_id = COALESCE(?, order_id), " \
-	    "expired_on = COALESCE(?, expired_on), updated_at = NOW(6) WHERE id = ?") \
-	/* aliyun.c: an SPI call applied (instanceId, action, orderId or NULL, subscription or NULL); \
+	    "expired_on = GREATEST(COALESCE(?, expired_on), COALESCE(expired_on, ?)), updated_at = NOW(6) " \
+	    "WHERE id = ?") \
+	/* aliyunspi.c: the fingerprint of a subscription's createInstance parameters (fingerprint, id) */ \
+	X(ALIYUN_SUB_FINGERPRINT, "UPDATE subscriptions SET create_fingerprint = ? WHERE id = ? " \
+	    "AND create_fingerprint IS NULL") \
+	/* aliyunspi.c: an SPI call applied (instanceId, action, orderId or NULL, subscription); \
 	 * a duplicate key means a replay of a call with that orderId */ \
 	X(ALIYUN_SPI_LOG, "INSERT INTO aliyun_spi_calls (instance_id, action, order_id, subscription_id, " \
 	    "received_at) VALUES (?, ?, ?, ?, NOW(6))") \
-	/* aliyun.c: forget 免登 tokens whose window has closed */ \
+	/* aliyunsso.c: forget 免登 tokens whose window has closed */ \
 	X(ALIYUN_VERIFY_PURGE, "DELETE FROM aliyun_verify_tokens WHERE expires_at < NOW(6) LIMIT 100") \
-	/* aliyun.c: a 免登 token used (token hash, seconds to keep it); a duplicate key means reuse */ \
+	/* aliyunsso.c: a 免登 token used (token hash, seconds to keep it); a duplicate key means reuse */ \
 	X(ALIYUN_VERIFY_USE, "INSERT INTO aliyun_verify_tokens (token_hash, expires_at) " \
 	    "VALUES (?, NOW(6) + INTERVAL ? SECOND)") \
-	/* aliyun.c: who bound a subscription, for 免登: org id, org name, user, email, \
+	/* aliyunsso.c: who bound a subscription, for 免登: org id, org name, user, email, \
 	 * the user can still sign in to the org (1/0) */ \
 	X(ALIYUN_SSO_BINDING, "SELECT b.org_id, o.name, b.bound_by, u.email, " \
 	    "u.closed_at IS NULL AND m.user_id IS NOT NULL FROM bindings b JOIN orgs o ON o.id = b.org_id " \
 	    "LEFT JOIN users u ON u.id = b.bound_by LEFT JOIN memberships m ON m.org_id = b.org_id " \
 	    "AND m.user_id = b.bound_by WHERE b.active_subscription = ?") \
-	/* aliyun.c: the org's marketplace froze its instance: service stops, data stays (org) */ \
+	/* aliyunspi.c: the org's marketplace froze its instance: service stops, data stays (org) */ \
 	X(ORG_BILLING_FREEZE, "UPDATE orgs SET billing_status = 'suspended', grace_deadline = NULL, " \
 	    "billing_changed_at = NOW(6) WHERE id = ?") \
 	\

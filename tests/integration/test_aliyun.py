@@ -10,13 +10,14 @@ import os
 import re
 import secrets
 import subprocess
+import time
 import urllib.parse
 
 import pytest
 import requests
 
-from api import Api, error_code, new_user
-from stack import binary
+from api import PASSWORD, Api, error_code, new_user
+from stack import binary, wait_until
 
 PRODUCT = "cmjj00mpbind"
 BILL_URL = "https://usercenter2.aliyun.com/finance/expense-report"
@@ -31,6 +32,7 @@ def sim(stack):
         def __init__(self):
             self.since = requests.get(self.url + "/_sim/log?since=999999999").json()["last_seq"]
             self.links = 0
+            self.expected = set()
 
         def post(self, path, body, status=200):
             r = requests.post(self.url + path, json=body, timeout=60)
@@ -67,8 +69,16 @@ def sim(stack):
         def settings(self, **kw):
             requests.post(self.url + "/_sim/settings", json=kw).raise_for_status()
 
+        def calls(self, order_biz_id):
+            """(action, status) of the SPI calls the sim made for an orderBizId in this test."""
+            entries = requests.get(f"{self.url}/_sim/log?since={self.since}&channel=aliyun.spi").json()["entries"]
+            return [(e["action"], e["status"]) for e in entries if e.get("direction") == "out"
+                    and e["request"]["params"].get("orderBizId") == order_biz_id]
+
         def violations(self):
-            return requests.get(f"{self.url}/_sim/violations?since={self.since}").json()["violations"]
+            """The Alibaba side's (meterd's AWS polling has its own tests), less the expected."""
+            found = requests.get(f"{self.url}/_sim/violations?since={self.since}").json()["violations"]
+            return [v for v in found if v["channel"].startswith("aliyun") and v["code"] not in self.expected]
 
     s = Sim()
     yield s
@@ -83,8 +93,17 @@ def count(stack, sql):
     return int(stack.sql(sql)[0][0])
 
 
+def beijing_now(offset=0):
+    """'yyyy-MM-dd HH:mm:ss' in Beijing time, offset seconds from now."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + offset + 8 * 3600))
+
+
 def fresh_id():
     return str(secrets.randbelow(10 ** 12) + 10 ** 12)
+
+
+def sim_instance(sim, key):
+    return requests.get(f"{sim.url}/_sim/aliyun/instances/{key}").json()["instance"]
 
 
 def subscription(stack, inst, cols="marketplace, account_id, status, product_code, sku_id, order_id, "
@@ -164,8 +183,11 @@ def test_create_instance_over_post_and_without_optional_values(stack, sim):
     inst = sim.instance(method="POST", extra={})
     row = subscription(stack, inst)
     assert row == [["aliyun", inst["ali_uid"], "active", PRODUCT, inst["sku_id"], inst["order_id"], "0", "NULL"]]
-    answer = sim.spi("createInstance", inst, omit=["skuId", "orderId", "trial"], method="GET")
-    assert answer["status"] == 200 and answer["json"]["instanceId"] == inst["order_biz_id"]
+    new_id = fresh_id()
+    answer = sim.spi("createInstance", inst, params={"orderBizId": new_id}, omit=["skuId", "trial"])
+    assert answer["status"] == 200 and answer["json"]["instanceId"] == new_id
+    assert rows(stack, f"SELECT sku_id, order_id, free_trial FROM subscriptions WHERE instance_id = '{new_id}'") == \
+        [["NULL", inst["order_id"], "0"]]
 
 
 def test_create_instance_retries_get_the_same_answer(stack, sim):
@@ -187,16 +209,85 @@ def test_create_instance_retries_get_the_same_answer(stack, sim):
     assert events(stack, inst["order_biz_id"]) == [("-", "aliyun", "subscription.created")]
 
 
-def test_create_instance_retried_for_another_buyer_or_product_changes_nothing(stack, sim):
+def test_create_instance_is_retried_until_mpbind_answers(stack, sim):
+    """mpbind-fcgi is down when the buyer clicks 开通 (nginx answers 502): the
+    simulator retries createInstance until an instanceId comes back, and the
+    instance is created once, with one answer."""
+    sim.expected.add("aliyun.spi.not_json")            # nginx's 502 page is HTML
+    sim.settings(**{"aliyun.spi_retry_seconds": 0.3})
+    try:
+        stack.fcgi_stop()
+        try:
+            key = sim.post("/_sim/aliyun/instances", {"wait": False})["instance"]["order_biz_id"]
+            wait_until(lambda: len(sim.calls(key)) >= 3, 20, "three failed createInstance calls")
+        finally:
+            stack.fcgi_start()
+        wait_until(lambda: sim_instance(sim, key)["instance_id"], 20, "the instance to be created")
+    finally:
+        sim.settings(**{"aliyun.spi_retry_seconds": 3.0})
+    inst = sim_instance(sim, key)
+    calls = sim.calls(key)
+    assert calls[-1] == ("createInstance", 200) and len(calls) == inst["attempts"] >= 4
+    assert set(calls[:-1]) == {("createInstance", 502)}
+    assert inst["instance_id"] == key and inst["last_answer"]["status"] == 200
+    assert inst["app_info"] == {"frontEndUrl": stack.url + "/", "authUrl": stack.url + "/marketplace/aliyun/sso"}
+    assert count(stack, f"SELECT COUNT(*) FROM subscriptions WHERE instance_id = '{key}'") == 1
+    assert count(stack, f"SELECT COUNT(*) FROM aliyun_spi_calls WHERE instance_id = '{key}'") == 1
+    assert events(stack, key) == [("-", "aliyun", "subscription.created")]
+    assert sim.violations() == []
+
+
+@pytest.mark.parametrize("params,omit", [
+    ({"aliUid": "1288412345678901"}, []),
+    ({"skuId": "yuncode0mpbind-pro"}, []),
+    ({"orderId": "269326581310319"}, []),
+    ({"trial": "true"}, []),
+    ({"expiredOn": "2027-01-25 08:30:00"}, []),
+    ({"package_version": "yuncode0other"}, []),
+    ({"Count": "2"}, []),
+    ({}, ["skuId"]),
+    ({}, ["package_version"]),
+])
+def test_create_instance_retried_with_other_parameters_changes_nothing(stack, sim, params, omit):
     inst = sim.instance()
-    cols = "account_id, product_code, status, DATE_FORMAT(updated_at, '%f')"
+    cols = "account_id, product_code, sku_id, order_id, free_trial, expired_on, status, create_fingerprint, " \
+           "DATE_FORMAT(updated_at, '%f')"
     before = subscription(stack, inst, cols)
-    answer = sim.spi("createInstance", inst, params={"aliUid": "1288412345678901"})
+    answer = sim.spi("createInstance", inst, params=params, omit=omit)
     assert spi_error(answer) == (409, "instance_conflict")
+    assert subscription(stack, inst, cols) == before
+    assert count(stack, "SELECT COUNT(*) FROM aliyun_spi_calls "
+                        f"WHERE instance_id = '{inst['order_biz_id']}'") == 1
+    assert events(stack, inst["order_biz_id"]) == [("-", "aliyun", "subscription.created")]
+    # The first parameters still get the first answer.
+    again = sim.spi("createInstance", inst)
+    assert again["status"] == 200 and again["json"]["instanceId"] == inst["order_biz_id"]
+
+
+def test_create_instance_for_another_product_is_refused(stack, sim):
+    inst = sim.instance()
+    before = subscription(stack, inst, "account_id, product_code, status, DATE_FORMAT(updated_at, '%f')")
     answer = sim.spi("createInstance", inst, params={"productCode": "cmjj00other"})
     assert spi_error(answer) == (400, "wrong_product")
-    assert subscription(stack, inst, cols) == before
+    assert subscription(stack, inst, "account_id, product_code, status, DATE_FORMAT(updated_at, '%f')") == before
     assert len(events(stack, inst["order_biz_id"])) == 1
+
+
+def test_create_instance_made_before_fingerprints_takes_the_next_retrys(stack, sim):
+    """A subscription created before migration 013 has no fingerprint: a retry for
+    another buyer is still refused, one for the same buyer and product is answered
+    and pins its parameters."""
+    inst = sim.instance()
+    stack.sql(f"UPDATE subscriptions SET create_fingerprint = NULL WHERE instance_id = '{inst['order_biz_id']}'")
+    answer = sim.spi("createInstance", inst, params={"aliUid": "1288412345678901"})
+    assert spi_error(answer) == (409, "instance_conflict")
+    assert subscription(stack, inst, "create_fingerprint IS NULL") == [["1"]]
+    answer = sim.spi("createInstance", inst)
+    assert answer["status"] == 200 and answer["json"]["instanceId"] == inst["order_biz_id"]
+    assert subscription(stack, inst, "LENGTH(create_fingerprint)") == [["64"]]
+    answer = sim.spi("createInstance", inst, params={"skuId": "yuncode0mpbind-pro"})
+    assert spi_error(answer) == (409, "instance_conflict")
+    assert subscription(stack, inst, "sku_id") == [[inst["sku_id"]]]
 
 
 # ----- the token ------------------------------------------------------------------
@@ -285,11 +376,15 @@ def test_missing_values_are_refused(stack, sim):
     assert spi_error(answer) == (400, "invalid_field") and answer["json"]["error"]["field"] == "aliUid"
     answer = sim.spi("createInstance", inst, omit=["orderBizId"])
     assert answer["json"]["error"]["field"] == "orderBizId"
+    answer = sim.spi("createInstance", inst, params={"orderBizId": fresh_id()}, omit=["orderId"])
+    assert spi_error(answer) == (400, "invalid_field") and answer["json"]["error"]["field"] == "orderId"
     answer = sim.spi("upgradeInstance", inst, omit=["skuId"])
     assert spi_error(answer) == (400, "invalid_field") and answer["json"]["error"]["field"] == "skuId"
     answer = sim.spi("expiredInstance", inst, omit=["instanceId"])
     assert answer["json"]["error"]["field"] == "instanceId"
     assert subscription(stack, inst, "status, sku_id") == [["active", inst["sku_id"]]]
+    assert count(stack, "SELECT COUNT(*) FROM subscriptions WHERE marketplace = 'aliyun' AND "
+                        f"order_id = '{inst['order_id']}'") == 1
 
 
 @pytest.mark.parametrize("action", ["deleteInstance", "verify", "refundRenewInstance"])
@@ -309,7 +404,7 @@ def bound(stack, sim, user):
     inst = sim.instance()
     binding = bind(stack, sim, inst, user, org)
     assert binding == {"org_id": org["id"], "org_name": "Zilliz", "marketplace": "aliyun",
-                       "account_id": inst["ali_uid"]}
+                       "account_id": inst["ali_uid"], "customer_identifier": None}
     assert billing_status(stack, org["id"])["status"] == "marketplace"
     return inst, org
 
@@ -348,6 +443,37 @@ def test_expired_freezes_and_renewed_restores_the_bound_org(stack, sim, user, bo
                     ("aliyun", "subscription.renewed"), ("aliyun", "subscription.expired")]
     restored = [e["detail"]["restored"] for e in got if e["action"] == "subscription.renewed"]
     assert restored == ["true", "true"]
+
+
+def test_renew_and_upgrade_need_an_order_id(stack, sim, bound):
+    """Without an orderId a replay could not be told from a new order."""
+    inst, org = bound
+    sim.spi("expiredInstance", inst)
+    cols = "status, sku_id, order_id, expired_on, DATE_FORMAT(updated_at, '%f')"
+    before = subscription(stack, inst, cols)
+    for action in ("renewInstance", "upgradeInstance"):
+        answer = sim.spi(action, inst, omit=["orderId"])
+        assert spi_error(answer) == (400, "invalid_field") and answer["json"]["error"]["field"] == "orderId"
+    assert subscription(stack, inst, cols) == before
+    assert billing_status(stack, org["id"])["status"] == "suspended"
+    assert [e[2] for e in events(stack, inst["order_biz_id"])] == ["subscription.created", "subscription.expired"]
+    assert count(stack, "SELECT COUNT(*) FROM aliyun_spi_calls "
+                        f"WHERE instance_id = '{inst['order_biz_id']}' AND action <> 'createInstance'") == 1
+
+
+def test_a_late_renewal_never_moves_the_expiry_back(stack, sim, bound):
+    inst, org = bound
+    later = sim.spi("renewInstance", inst, params={"orderId": fresh_id(), "expiredOn": "2028-03-01 12:00:00"})
+    assert later["status"] == 200
+    order = fresh_id()
+    earlier = sim.spi("renewInstance", inst, params={"orderId": order, "expiredOn": "2027-03-01 12:00:00"})
+    assert (earlier["status"], earlier["json"]) == (200, {"success": "true"})
+    assert subscription(stack, inst, "expired_on, order_id") == [["2028-03-01 04:00:00", order]]
+    # Replays of either change nothing.
+    for answer in (later, earlier):
+        assert sim.replay(answer)["json"] == {"success": "true"}
+    assert subscription(stack, inst, "expired_on") == [["2028-03-01 04:00:00"]]
+    assert [e[2] for e in events(stack, inst["order_biz_id"])].count("subscription.renewed") == 2
 
 
 def test_upgrade_records_the_new_sku(stack, sim, bound):
@@ -419,16 +545,38 @@ def test_lifecycle_of_an_unbound_instance_writes_events_without_an_org(stack, si
     assert subscription(stack, inst, "status, sku_id") == [["ended", inst["sku_id"] + "-pro"]]
 
 
-def test_a_lifecycle_call_for_an_unknown_instance_answers_success(stack, sim):
+@pytest.mark.parametrize("action", ["expiredInstance", "releaseInstance", "renewInstance", "upgradeInstance"])
+def test_a_lifecycle_call_for_an_unknown_instance_is_refused_and_stores_nothing(stack, sim, action):
     unknown = fresh_id()
-    for action in ("expiredInstance", "releaseInstance", "renewInstance"):
-        answer = sim.spi(action, params={"instanceId": unknown, "orderId": "7"})
-        assert (answer["status"], answer["json"]) == (200, {"success": "true"})
-    assert rows(stack, "SELECT action, subscription_id IS NULL FROM aliyun_spi_calls "
-                       f"WHERE instance_id = '{unknown}' ORDER BY id") == [
-        ["expiredInstance", "1"], ["releaseInstance", "1"], ["renewInstance", "1"]]
+    answer = sim.spi(action, params={"instanceId": unknown, "orderId": "7", "skuId": "yuncode0mpbind-pro"})
+    assert spi_error(answer) == (404, "unknown_instance")
+    assert count(stack, f"SELECT COUNT(*) FROM aliyun_spi_calls WHERE instance_id = '{unknown}'") == 0
     assert count(stack, f"SELECT COUNT(*) FROM subscriptions WHERE instance_id = '{unknown}'") == 0
     assert events(stack, unknown) == []
+
+
+def test_a_refused_call_for_an_unknown_instance_does_not_swallow_the_real_one(stack, sim):
+    """The refused call left no log row, and one logged before migration 013
+    (subscription NULL) no longer counts: once the instance exists, the call
+    with that orderId is applied, not taken for a replay."""
+    inst = sim.instance(extra={})
+    early = fresh_id()
+    new_id = fresh_id()
+    stack.sql("INSERT INTO aliyun_spi_calls (instance_id, action, order_id, subscription_id, received_at) "
+              f"VALUES ('{new_id}', 'renewInstance', '{early}', NULL, NOW(6))")
+    params = {"instanceId": new_id, "orderId": early, "expiredOn": "2028-03-01 12:00:00"}
+    assert spi_error(sim.spi("renewInstance", params=params)) == (404, "unknown_instance")
+    answer = sim.spi("createInstance", inst, params={"orderBizId": new_id})
+    assert answer["json"]["instanceId"] == new_id
+    for _ in range(2):
+        answer = sim.spi("renewInstance", params=params)
+        assert (answer["status"], answer["json"]) == (200, {"success": "true"})
+    assert rows(stack, f"SELECT expired_on FROM subscriptions WHERE instance_id = '{new_id}'") == \
+        [["2028-03-01 04:00:00"]]
+    assert events(stack, new_id) == [("-", "aliyun", "subscription.created"), ("-", "aliyun", "subscription.renewed")]
+    assert rows(stack, "SELECT action, subscription_id IS NULL FROM aliyun_spi_calls "
+                       f"WHERE instance_id = '{new_id}' ORDER BY id") == [
+        ["renewInstance", "1"], ["createInstance", "0"], ["renewInstance", "0"]]
 
 
 # ----- 免登 -----------------------------------------------------------------------
@@ -457,7 +605,7 @@ def test_verify_of_an_unbound_instance_leads_to_the_wizard(stack, sim, plus):
     r = browser.post("/api/binding/confirm", {"org_id": org["id"]})
     assert r.status_code == 200, r.text
     assert r.json()["binding"] == {"org_id": org["id"], "org_name": "Zilliz", "marketplace": "aliyun",
-                                   "account_id": inst["ali_uid"]}
+                                   "account_id": inst["ali_uid"], "customer_identifier": None}
 
     payment = browser.get(f"/api/orgs/{org['id']}/billing").json()["payment"]
     assert (payment["marketplace"], payment["account_id"], payment["bill_url"]) == ("aliyun", inst["ali_uid"], BILL_URL)
@@ -569,19 +717,65 @@ def test_verify_of_a_frozen_unbound_instance_is_refused(stack, sim):
     assert (r.status_code, title(r)) == (409, "实例已失效")
 
 
-def test_verify_when_the_binder_has_left_names_the_org(stack, sim, user):
+@pytest.mark.parametrize("gone", ["left the org", "closed the account"])
+def test_verify_when_the_binder_is_gone_names_the_org(stack, sim, user, gone):
     org = user.create_org("Acme 云")
     binder = new_user(stack.url, "billing")
     user.invite_and_join(org["id"], binder, "billing")
     inst = sim.instance()
     bind(stack, sim, inst, binder, org)
-    assert binder.post(f"/api/orgs/{org['id']}/leave").status_code == 200
+    if gone == "left the org":
+        assert binder.post(f"/api/orgs/{org['id']}/leave").status_code == 200
+    else:
+        assert binder.post("/api/auth/close", {"password": PASSWORD}).status_code == 200
     r = requests.get(sim.sso_url(inst), allow_redirects=False)
     assert (r.status_code, title(r)) == (409, "请登录")
     assert f"组织：Acme 云（{org['id']}）" in r.text and 'href="/login"' in r.text
     assert "Set-Cookie" not in r.headers
     r = requests.get(sim.sso_url(inst), allow_redirects=False, headers={"Accept-Language": "en"})
     assert f"Organization: Acme 云 ({org['id']})" in r.text
+    if gone == "closed the account":
+        # A new account with the same e-mail, even in the org, is not the user who bound it.
+        again = Api(stack.url)
+        again.register(binder.email)
+        user.invite_and_join(org["id"], again, "billing")
+        r = requests.get(sim.sso_url(inst), allow_redirects=False)
+        assert (r.status_code, title(r)) == (409, "请登录") and "Set-Cookie" not in r.headers
+    assert count(stack, "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id "
+                        f"WHERE u.email = '{binder.email}' AND s.kind = 'sso'") == 0
+
+
+def test_verify_of_a_frozen_bound_instance_signs_in_where_billing_shows_the_suspension(stack, sim, user, bound):
+    """The buyer whose instance 云市场 froze (unpaid bills) still gets in: the
+    billing overview says the service is suspended and what to do."""
+    inst, org = bound
+    assert sim.spi("expiredInstance", inst)["status"] == 200
+    browser = requests.Session()
+    r = browser.get(sim.sso_url(inst), allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == f"{stack.url}/console/billing?org={org['id']}"
+    overview = browser.get(f"{stack.url}/api/orgs/{org['id']}/billing").json()
+    assert overview["status"] == "suspended"
+    assert (overview["payment"]["marketplace"], overview["payment"]["subscription_status"]) == ("aliyun", "expired")
+    assert rows(stack, "SELECT actor_user_id FROM events WHERE action = 'session.sso' "
+                       f"AND org_id = '{org['id']}'") == [[str(user.user_id)]]
+
+
+def test_verify_refuses_a_parameter_added_after_signing(stack, sim):
+    """Every parameter of the link is signed, whatever its name: one added to a
+    good link makes it invalid, and one 云市场 signed is accepted."""
+    inst = sim.instance()
+    r = requests.get(sim.sso_url(inst) + "&lang=en", allow_redirects=False)
+    assert (r.status_code, title(r)) == (403, "链接无效") and "Set-Cookie" not in r.headers
+    params = {"action": "verify", "instanceId": inst["instance_id"], "timeStamp": beijing_now(-60),
+              "newParam": "1"}
+    signed = dict(params, token=sim.token(params))
+    url = f"{stack.url}/marketplace/aliyun/sso?" + urllib.parse.urlencode(signed, quote_via=urllib.parse.quote)
+    r = requests.get(url.replace("&newParam=1", "&newParam=2"), allow_redirects=False)
+    assert (r.status_code, title(r)) == (403, "链接无效")
+    assert count(stack, "SELECT COUNT(*) FROM binding_attempts a JOIN subscriptions s ON s.id = a.subscription_id "
+                        f"WHERE s.instance_id = '{inst['order_biz_id']}'") == 0
+    r = requests.get(url, allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == stack.url + "/bind"
 
 
 # ----- configuration ---------------------------------------------------------------

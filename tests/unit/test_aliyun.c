@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_aliyun.c: the 云市场 MD5 token and Beijing-time parsing. */
+/* test_aliyun.c: the 云市场 MD5 token, the createInstance fingerprint and
+ * Beijing-time parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,6 +70,38 @@ aliyun_token_signs_decoded_values_and_unknown_parameters(void **state)
 	assert_string_not_equal(token_of("p1=1&p2=2&p3=3", "isvkeY"), "691b1c2be27485a87fb000de6f89f1d3");
 }
 
+static const char *
+fingerprint_of(const char *query)
+{
+	static char out[ALIYUN_FINGERPRINT_LEN + 1];
+	struct kvlist params;
+	const char *bad;
+
+	assert_int_equal(form_parse(&pool, query, strlen(query), 64, 1024, &params, &bad), ERR_OK);
+	assert_int_equal(aliyun_fingerprint(&pool, &params, out), ERR_OK);
+	return out;
+}
+
+/* SHA-256 of "a\0" "1\0" "b\0" "x y\0": sorted, decoded, token left out. */
+static void
+aliyun_fingerprint_covers_the_signed_parameters(void **state)
+{
+	char first[ALIYUN_FINGERPRINT_LEN + 1], token[ALIYUN_TOKEN_LEN + 1];
+
+	(void)state;
+	assert_string_equal(fingerprint_of("b=x+y&token=abc&a=1"),
+	    "c0d90aa6acecbb3d86d355719e56be7b71b6ebe5f76c799f3cac89c9a6b2f294");
+	memcpy(first, fingerprint_of("a=1&b=x%20y"), sizeof(first));
+	assert_string_equal(fingerprint_of("token=other&b=x+y&a=1"), first);
+	assert_string_not_equal(fingerprint_of("a=1&b=x+z"), first);
+	assert_string_not_equal(fingerprint_of("a=1&b=x+y&c="), first);
+	assert_string_not_equal(fingerprint_of("a=1"), first);
+	/* What the token cannot tell apart, the fingerprint does. */
+	memcpy(token, token_of("a=1%26b%3Dx+y", "k"), sizeof(token));
+	assert_string_equal(token_of("a=1&b=x+y", "k"), token);
+	assert_string_not_equal(fingerprint_of("a=1%26b%3Dx+y"), first);
+}
+
 static void
 aliyun_parses_beijing_time(void **state)
 {
@@ -106,6 +139,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(aliyun_token_follows_the_documented_example),
 		cmocka_unit_test(aliyun_token_signs_decoded_values_and_unknown_parameters),
+		cmocka_unit_test(aliyun_fingerprint_covers_the_signed_parameters),
 		cmocka_unit_test(aliyun_parses_beijing_time),
 		cmocka_unit_test(aliyun_refuses_what_is_not_a_time),
 	};
