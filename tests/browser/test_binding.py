@@ -511,6 +511,8 @@ def test_billing_cancelling_unbind_countdown_and_where_to_subscribe(stack, sim, 
     assert entries["aws-cn"].get_attribute("href") == f"http://localhost:{port}/aws/aws-cn/"
     assert entries["aws-cn"].text == "前往亚马逊云科技 Marketplace 订阅"
     assert entries["aliyun"].get_attribute("rel") == "noopener noreferrer"
+    assert entries["aliyun"].get_attribute("href") == f"http://localhost:{port}/aliyun/"
+    assert entries["aliyun"].text == "前往阿里云云市场开通"
     assert org_status(stack, org["id"]) == "grace"
     shot(b, "03-grace-countdown")
 
@@ -722,8 +724,20 @@ def test_aliyun_frozen_instance_suspends_and_renewal_restores(stack, sim, browse
     assert "请在阿里云续费" in b.text_of("#payment-frozen")
     assert b.text_of("#payment-name") == "阿里云 云市场" and b.all("#bill-link")
     shot(b, "01-billing-frozen")
+    # 免登 while frozen, signed out: straight into the billing page that says what to do.
+    buyer = browser()
+    sim_open(buyer, sim, "/aliyun/console")
+    sim_switch(buyer, uid, "uid_other")
+    buyer.click_text("main a.btn", "免登")
+    buyer.click_text(".modal a.btn", "确定")
+    buyer.wait_path(f"/console/billing?org={org['id']}")
+    buyer.wait_text("#payment-tag", "服务已暂停")
+    assert "请在阿里云续费" in buyer.text_of("#payment-frozen")
+    assert buyer.text_of(".user-email") == user.email
+    shot(buyer, "02-sso-while-frozen")
+
     spi("renewInstance")
     open_billing(b, org["id"])
     b.wait_text("#payment-tag", "已绑定")
     assert not b.all("#payment-frozen")
-    shot(b, "02-billing-renewed")
+    shot(b, "03-billing-renewed")

@@ -1,19 +1,23 @@
 # SPDX-License-Identifier: MIT
 """Metering to Alibaba Cloud Marketplace (阿里云云市场 PushMeteringData), end to
-end: ledger rows written here with SQL (the builder that makes them from usage
-has its own tests) are sent by a real mpbind-meterd to the simulator, which
-checks the ACS3 signature, the 100-record and one-product limits, the window
-and deadline rules, the one-push-per-instance rule, and counts a window
-accepted twice as a violation (Alibaba does not de-duplicate).
+end: usage posted to /internal/usage for an Alibaba-bound org becomes, once
+its hour closes, one PushMeteringData record in the listing's unit; and
+ledger rows written here with SQL are sent by a real mpbind-meterd to the
+simulator, which checks the ACS3 signature, the 100-record and one-product
+limits, the window and deadline rules, the one-push-per-instance rule, and
+counts a window accepted twice as a violation (Alibaba does not de-duplicate).
 
 The module runs its own mpbind-meterd with aliyun.metering_interval lowered
 to INTERVAL seconds and the simulator's rule set to the same, and gives the
 stack's meterd back afterwards."""
 
 import calendar
+import datetime
+import decimal
 import json
 import os
 import signal
+import subprocess
 import time
 import urllib.parse
 
@@ -239,6 +243,62 @@ def test_a_bound_hour_is_pushed_once_signed_and_recorded(stack, sim, bound):
     time.sleep(2 * INTERVAL)
     assert len(sim.accepted(inst["instance_id"])) == 1
     assert ledger(stack, [row])[row][0] == "accepted"
+
+
+def config_value(stack, name):
+    """An option as mpbind reads it (the default when the stack does not set it)."""
+    out = subprocess.run([binary("mpbindctl"), "-c", stack.config_path, "config"], capture_output=True,
+                         text=True, check=True).stdout
+    return dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)[name]
+
+
+def iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_usage_of_an_alibaba_bound_org_is_pushed_in_the_listings_unit(stack, sim, bound):
+    """Usage from several clouds for the last hour, posted to /internal/usage: the
+    hour closes, and PushMeteringData carries its cost in aliyun.unit_price_micros
+    units under aliyun.metering_key, what is left below one unit carried on."""
+    left = 3600 - time.time() % 3600
+    if left < 180:                  # the hour must close and be sent before the next one's :59
+        time.sleep(left + 5)
+    inst, sub = bound()
+    [[org_id]] = stack.sql(f"SELECT org_id FROM bindings WHERE subscription_id = {sub}")
+    now = int(time.time())
+    hour = now - now % 3600 - 3600
+    stack.sql(f"UPDATE bindings SET starts_at = FROM_UNIXTIME({hour}), bound_at = starts_at "
+              f"WHERE subscription_id = {sub}")
+    used = [("aws", "cn-northwest-1", "compute", "2.5"), ("aliyun", "cn-hangzhou", "compute", "1.25"),
+            ("aliyun", "cn-hangzhou", "memory", "4"), ("tencent", "ap-guangzhou", "egress", "0.3"),
+            ("aliyun", "cn-hangzhou", "storage", "10")]
+    records = [{"id": f"ali-{sub}-{i}", "org_id": org_id, "cloud": cloud, "region": region, "dimension": dim,
+                "quantity": qty, "start": iso(hour + 60 * i), "end": iso(hour + 60 * i + 60)}
+               for i, (cloud, region, dim, qty) in enumerate(used)]
+    r = requests.post(stack.url + "/internal/usage", json={"records": records},
+                      headers={"Authorization": "Bearer " + stack.internal_token})
+    assert r.status_code == 200 and r.json()["accepted"] == len(used), r.text
+
+    prices = {dim: int(micros) for dim, micros in stack.sql("SELECT dimension, price_micros FROM prices")}
+    cost_micros = sum(decimal.Decimal(qty) * prices[dim] for _, _, dim, qty in used)
+    unit = int(config_value(stack, "aliyun.unit_price_micros"))
+    key = config_value(stack, "aliyun.metering_key")
+    units, rest = divmod(cost_micros, unit)
+    units, rest_pico = int(units), int(rest * 10 ** 6)
+    assert units > 0 and rest_pico > 0          # the case carries a remainder
+
+    def row():
+        got = stack.sql("SELECT id, state, quantity, CAST(carry_out_pico AS CHAR) FROM ledger "
+                        f"WHERE subscription_id = {sub} AND hour = '{utc(hour)}'")
+        return got[0] if got and got[0][1] == "accepted" else None
+    wait_until(row, 30, "the hour's ledger row to be accepted")
+    _, _, quantity, carry = row()
+    assert (int(quantity), int(carry)) == (units, rest_pico)
+    pushed = [(a[0], a[1], a[2]) for a in sim.accepted(inst["instance_id"]) if a[0] == hour]
+    assert pushed == [(hour, hour + 3600, {"Key": key, "Value": str(units), "meteringAssit": ASSIT})]
+    [[hour_cost]] = stack.sql(f"SELECT CAST(cost_pico AS CHAR) FROM org_hours WHERE org_id = '{org_id}' "
+                              f"AND hour = '{utc(hour)}'")
+    assert int(hour_cost) == int(cost_micros * 10 ** 6)
 
 
 def test_more_than_100_rows_go_in_requests_of_at_most_100_records(stack, sim):
