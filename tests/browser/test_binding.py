@@ -724,6 +724,7 @@ def test_aliyun_frozen_instance_suspends_and_renewal_restores(stack, sim, browse
     assert "请在阿里云续费" in b.text_of("#payment-frozen")
     assert b.text_of("#payment-name") == "阿里云 云市场" and b.all("#bill-link")
     shot(b, "01-billing-frozen")
+
     # 免登 while frozen, signed out: straight into the billing page that says what to do.
     buyer = browser()
     sim_open(buyer, sim, "/aliyun/console")
