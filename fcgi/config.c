@@ -65,9 +65,13 @@ struct config_option {
 	  "SQS endpoint, when notifications come through a queue" }, \
 	{ p ".sqs_queue_url", CONFIG_URL, 0, 1024, "", false, AWS(key, sqs_queue_url), \
 	  "the queue mpbind-meterd polls" }, \
+	{ p ".sqs_region", CONFIG_STRING, 0, 32, "", false, AWS(key, sqs_region), \
+	  "SigV4 region of the queue; empty: from the queue URL's host (sqs.REGION.amazonaws.com[.cn]), " \
+	  "else the listing's region" }, \
 	{ p ".sns_cert_host", CONFIG_STRING, 1, 256, \
 	  "^sns\\.[a-zA-Z0-9-]{3,}\\.amazonaws\\.com(\\.cn)?$", false, AWS(key, sns_cert_host), \
-	  "extended regex the host of an SNS SigningCertURL must match" }, \
+	  "extended regex the host of an SNS SigningCertURL or SubscribeURL must match (host:port when " \
+	  "the URL names a port)" }, \
 	{ p ".dimension", CONFIG_STRING, 1, 255, "usage", false, AWS(key, dimension), \
 	  "the listing's metering dimension" }, \
 	{ p ".unit_price_micros", CONFIG_INT, 1, 1000000000, "10000", false, AWS(key, unit_price_micros), \
@@ -129,7 +133,7 @@ static const struct config_option config_options[] = {
 	OPT("billing.currency", CONFIG_STRING, 3, 3, "CNY", currency, "currency of prices and bills"),
 
 	OPT("http.ca_file", CONFIG_STRING, 0, 1024, "", ca_file,
-	    "CA bundle for outbound TLS; empty for the system's"),
+	    "CA bundle for outbound TLS to the marketplace APIs (not SNS: sns.ca_file); empty for the system's"),
 	OPT("http.timeout", CONFIG_INT, 1, 120, "10", http_timeout, "seconds per outbound call"),
 	OPT("http.retries", CONFIG_INT, 0, 10, "3", http_retries,
 	    "retries of a throttled or failing marketplace call"),
@@ -142,9 +146,15 @@ static const struct config_option config_options[] = {
 	    "first backoff after a failed send (doubles each time)"),
 	OPT("metering.lease_seconds", CONFIG_INT, 2, 3600, "300", metering_lease,
 	    "seconds a sender owns the rows it is sending"),
+	OPT("sns.ca_file", CONFIG_STRING, 0, 1024, "", sns_ca_file,
+	    "CA bundle for SNS signing certificates and SubscribeURLs only; empty for the system's"),
+	OPT("sns.rejected_days", CONFIG_INT, 1, 3650, "30", sns_rejected_days,
+	    "days a refused notification is kept for operators before mpbind-meterd deletes it"),
 	OPT("sqs.wait_seconds", CONFIG_INT, 0, 20, "20", sqs_wait, "SQS long poll"),
 	OPT("sqs.visibility_timeout", CONFIG_INT, 5, 43200, "120", sqs_visibility,
 	    "seconds a received message stays hidden"),
+	OPT("sqs.max_receives", CONFIG_INT, 1, 1000, "10", sqs_max_receives,
+	    "receives of a message that keeps failing before it is recorded as refused and deleted"),
 	OPT("meterd.interval", CONFIG_INT, 1, 3600, "30", meterd_interval,
 	    "seconds between mpbind-meterd passes"),
 

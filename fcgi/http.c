@@ -80,7 +80,7 @@ int
 http_perform(struct http *h, const struct http_call *call, struct http_reply *reply)
 {
 	struct curl_slist *headers = NULL, *grown;
-	const char *const *hp;
+	const char *const *hp, *ca_file;
 	long timeout_ms = call->timeout_ms > 0 ? call->timeout_ms : h->cfg->http_timeout * 1000;
 	char host[256];
 	long request_size = 0;
@@ -90,6 +90,7 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 	buf_init(&reply->body, call->max_response > 0 ? call->max_response : HTTP_DEFAULT_MAX);
 	reply->status = 0;
 	reply->timed_out = false;
+	reply->untrusted = false;
 	reply->sent = false;
 	if (h->curl == NULL) {
 		h->curl = curl_easy_init();
@@ -127,8 +128,9 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (h->cfg->ca_file[0] != '\0')
-		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->cfg->ca_file);
+	ca_file = call->ca_file != NULL ? call->ca_file : h->cfg->ca_file;
+	if (ca_file[0] != '\0')
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)(call->max_response > 0 ? call->max_response : HTTP_DEFAULT_MAX));
 	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, http_write);
@@ -159,6 +161,7 @@ http_perform(struct http *h, const struct http_call *call, struct http_reply *re
 	    request_size > 0;
 	if (cc != CURLE_OK) {
 		reply->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
+		reply->untrusted = cc == CURLE_PEER_FAILED_VERIFICATION;
 		log_warnx("http: %s \"%s\" failed: %s", call->method,
 		    http_host_of(call->url, host, sizeof(host)), curl_easy_strerror(cc));
 		goto out;

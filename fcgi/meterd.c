@@ -3,10 +3,14 @@
  * meterd.c: mpbind-meterd, the background worker. One thread per AWS
  * listing with an SQS queue long-polls it and hands every message to the
  * same notification handler the HTTPS endpoint uses, deleting a message
- * only once its effect is committed (or it was refused for good). The main
- * thread runs the periodic passes: grace windows that ended become
- * suspensions. Several copies may run at once: rows are leased with
- * SELECT ... FOR UPDATE SKIP LOCKED, never through a leader.
+ * only once its effect is committed (or it was refused for good). A
+ * message that keeps failing for now is received again after the
+ * visibility timeout; after sqs.max_receives receives it is recorded as
+ * refused and deleted, so nothing is retried forever. The main thread runs
+ * the periodic passes: grace windows that ended become suspensions, and
+ * refused notifications older than sns.rejected_days are deleted. Several
+ * copies may run at once: rows are leased with SELECT ... FOR UPDATE SKIP
+ * LOCKED, never through a leader.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -75,6 +79,7 @@ meterd_poll_once(struct meterd_poller *p)
 {
 	struct sqs_message batch[SQS_BATCH];
 	const struct config *cfg = &p->d->app.cfg;
+	const char *reason;
 	size_t n, i;
 	int rc;
 
@@ -85,11 +90,20 @@ meterd_poll_once(struct meterd_poller *p)
 	for (i = 0; i < n; i++) {
 		rc = notify_handle(&p->w, p->partition, batch[i].body, batch[i].len, "sqs");
 		/* Applied, recorded, or refused for good: done with it. Otherwise
-		 * leave it; it becomes visible again after the visibility timeout. */
+		 * leave it; it becomes visible again after the visibility timeout,
+		 * until it has been received sqs.max_receives times. */
+		if (rc != ERR_OK && rc != ERR_SNS_REJECTED && batch[i].receive_count >= cfg->sqs_max_receives) {
+			reason = pool_printf(&p->w.pool, "still failing after %ld receives: %s",
+			    batch[i].receive_count, error_code(rc));
+			if (reason != NULL && notify_give_up(&p->w, p->partition, batch[i].body, batch[i].len,
+			    "sqs", reason) == ERR_OK)
+				rc = ERR_OK;
+		}
 		if (rc == ERR_OK || rc == ERR_SNS_REJECTED)
 			rc = sqs_delete(&p->w, p->listing, batch[i].receipt);
 		else
-			log_warnx("meterd: %s message kept for redelivery: %s", p->partition, error_code(rc));
+			log_warnx("meterd: %s message kept for redelivery (received %ld times): %s", p->partition,
+			    batch[i].receive_count, error_code(rc));
 	}
 	return ERR_OK;
 }
@@ -131,16 +145,38 @@ meterd_grace_tx(void *arg)
 		rc = db_run(&w->db, &w->pool, STMT_ORG_BILLING_SUSPEND, NULL, DB_ARGS(DB_TEXT(db_text(&due, i, 0))));
 		if (rc == ERR_OK)
 			rc = events_record(&w->db, &w->pool, db_text(&due, i, 0), 0, "system", "billing.suspended",
-			    "reason", "grace window ended without a new binding", NULL);
+			    "reason", "grace_ended", NULL);	/* a code: the page says it in the reader's language */
 	}
 	if (rc == ERR_OK && due.nrows > 0)
 		log_info("meterd: %zu orgs suspended after their grace window", due.nrows);
 	return rc;
 }
 
+/* Deletes refused notifications older than sns.rejected_days, a batch at a time. */
+static int
+meterd_prune_rejected(struct worker *w)
+{
+	struct db_result res;
+	unsigned long long total = 0;
+	int batch, rc = ERR_OK;
+
+	for (batch = 0; batch < 100 && rc == ERR_OK; batch++) {
+		pool_reset(&w->pool);
+		rc = db_run(&w->db, &w->pool, STMT_INBOX_REJECTED_PRUNE, &res,
+		    DB_ARGS(DB_INT(w->app->cfg.sns_rejected_days)));
+		if (rc != ERR_OK || res.affected == 0)
+			break;
+		total += res.affected;
+	}
+	if (total > 0)
+		log_info("meterd: %llu refused notifications pruned", total);
+	return rc;
+}
+
 /*
- * The periodic work of one pass: grace windows that ended, closed usage
- * hours into the ledger, then each marketplace sends what is due.
+ * The periodic work of one pass: grace windows that ended, refused
+ * notifications past their keeping time, closed usage hours into the
+ * ledger, then each marketplace sends what is due.
  */
 static void
 meterd_pass(struct meterd *d, struct worker *w)
@@ -153,6 +189,9 @@ meterd_pass(struct meterd *d, struct worker *w)
 	rc = db_transaction(&w->db, meterd_grace_tx, w);
 	if (rc != ERR_OK)
 		log_warnx("meterd: grace pass failed: %s", error_code(rc));
+	rc = meterd_prune_rejected(w);
+	if (rc != ERR_OK)
+		log_warnx("meterd: pruning refused notifications failed: %s", error_code(rc));
 	pool_reset(&w->pool);
 	rc = meter_build(w);
 	if (rc != ERR_OK)

@@ -18,10 +18,12 @@
 #include "log.h"
 #include "sns.h"
 #include "subscriptions.h"
+#include "text.h"
 #include "worker.h"
 #include "banned.h"
 
-#define NOTIFY_REJECT_BODY_MAX 65536
+#define NOTIFY_REJECT_EXCERPT 2048		/* of a message refused before it was trusted */
+#define NOTIFY_GIVE_UP_MAX (256 * 1024)		/* of a queued message given up (SQS's own cap) */
 #define NOTIFY_ENTITLEMENT_PAGES 100
 
 /* One notification being handled. Strings live in the worker's pool. */
@@ -31,6 +33,7 @@ struct notify {
 	const char *partition;
 	const char *via;
 	const char *body;
+	size_t len;
 	struct sns_message m;
 	const char *time;		/* m.timestamp as a MySQL DATETIME(6) */
 	const char *action;
@@ -41,17 +44,77 @@ struct notify {
 	const char *note;
 };
 
+/*
+ * The first bytes (at most max) of body[0..len) as text MySQL takes: a
+ * byte that does not start a well-formed UTF-8 character, or a NUL,
+ * becomes '?', and a character is never cut. In pool; NULL when out of
+ * memory.
+ */
+static const char *
+notify_excerpt(struct pool *pool, const char *body, size_t len, size_t max)
+{
+	size_t i = 0, o = 0, n;
+	char *out = pool_alloc(pool, (len < max ? len : max) + 1);
+	unsigned char c;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len && o < max) {
+		c = (unsigned char)body[i];
+		n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (n > 1 && (i + n > len || !text_utf8_wellformed(body + i, n)))
+			n = 0;
+		if (n == 0 || c == 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + n > max)
+			break;
+		memcpy(out + o, body + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * Records body (of len bytes) in inbox_rejected with why, keeping at most
+ * max bytes of it. Returns db_run's result.
+ */
+static int
+notify_record_rejected(struct worker *w, const char *partition, const char *via, const char *body,
+    size_t len, size_t max, const char *why)
+{
+	const char *excerpt = notify_excerpt(&w->pool, body, len, max);
+
+	if (excerpt == NULL)
+		return ERR_NOMEM;
+	return db_run(&w->db, &w->pool, STMT_INBOX_REJECT, NULL, DB_ARGS(DB_TEXT(partition), DB_TEXT(via),
+	    DB_TEXT(why), DB_TEXT(excerpt), DB_INT((long long)len)));
+}
+
+/*
+ * Refuses a message that cannot be trusted: logged, and its first
+ * NOTIFY_REJECT_EXCERPT bytes recorded with the reason (anyone can post
+ * here, so what is kept per message stays small; mpbind-meterd prunes the
+ * rows after sns.rejected_days).
+ */
 static int
 notify_reject(struct notify *n, const char *why)
 {
-	size_t len = strlen(n->body);
-	const char *body = len > NOTIFY_REJECT_BODY_MAX ?
-	    pool_strndup(&n->w->pool, n->body, NOTIFY_REJECT_BODY_MAX) : n->body;
-
 	log_warnx("notify: %s message rejected: %s", n->partition, why);
-	db_run(&n->w->db, &n->w->pool, STMT_INBOX_REJECT, NULL, DB_ARGS(DB_TEXT(n->partition),
-	    DB_TEXT(n->via), DB_TEXT(why), DB_TEXT(body != NULL ? body : "")));
+	notify_record_rejected(n->w, n->partition, n->via, n->body, n->len, NOTIFY_REJECT_EXCERPT, why);
 	return ERR_SNS_REJECTED;
+}
+
+int
+notify_give_up(struct worker *w, const char *partition, const char *body, size_t len, const char *via,
+    const char *why)
+{
+	log_warnx("notify: %s message given up: %s", partition, why);
+	return notify_record_rejected(w, partition, via, body, len, NOTIFY_GIVE_UP_MAX, why);
 }
 
 /* Claims the message id; ERR_DB_DUPLICATE when it was handled already. */
@@ -77,13 +140,18 @@ notify_settle(struct notify *n, long long inbox_id)
 	    DB_TEXT(n->state), DB_INT(inbox_id)));
 }
 
-/* The org a subscription is bound to now (for its events), or NULL. */
+/*
+ * The org a subscription's events belong to: the one it was last bound to,
+ * also when that binding has ended (replaced by another at the hour, or
+ * unbound), so its end still shows on that org's 事件. NULL when it was
+ * never bound.
+ */
 static const char *
 notify_bound_org(struct worker *w, long long subscription_id)
 {
 	struct db_result res;
 
-	if (db_run(&w->db, &w->pool, STMT_BINDING_OF_SUB, &res, DB_ARGS(DB_INT(subscription_id))) != ERR_OK ||
+	if (db_run(&w->db, &w->pool, STMT_ORG_OF_SUB_LAST, &res, DB_ARGS(DB_INT(subscription_id))) != ERR_OK ||
 	    res.nrows != 1)
 		return NULL;
 	return db_text(&res, 0, 0);
@@ -92,7 +160,8 @@ notify_bound_org(struct worker *w, long long subscription_id)
 /*
  * Ends what is left of sub's bindings: a running one ends now into the
  * grace window; one already replaced at the next hour ends now and its
- * successor starts now, so every hour still has exactly one payer.
+ * successor starts now, so every hour still has exactly one payer (an
+ * event, binding.switched, says so on the org's 事件).
  */
 static int
 notify_end_bindings(struct worker *w, const struct subscription *sub, const char *reason)
@@ -118,6 +187,10 @@ notify_end_bindings(struct worker *w, const struct subscription *sub, const char
 		if (rc == ERR_OK)
 			rc = db_run(&w->db, &w->pool, STMT_BINDING_START_NOW, NULL,
 			    DB_ARGS(DB_TEXT(at), DB_TEXT(org_id), DB_TEXT(at)));
+		if (rc == ERR_OK)
+			rc = events_record(&w->db, &w->pool, org_id, 0, sub->marketplace, "binding.switched",
+			    "reason", reason, "marketplace", sub->marketplace, "account_id", sub->account_id,
+			    "at", at, NULL);
 	}
 	return rc;
 }
@@ -164,7 +237,9 @@ notify_transition(struct worker *w, struct subscription *sub, const char *action
 		rc = db_run(&w->db, &w->pool, STMT_SUB_NOTIFIED, NULL, DB_ARGS(DB_TEXT(time), DB_INT(sub->id)));
 	if (rc == ERR_OK)
 		rc = events_record(&w->db, &w->pool, org, 0, sub->marketplace, event,
-		    "account_id", sub->account_id, "subscription", pool_printf(&w->pool, "%lld", sub->id), NULL);
+		    "marketplace", sub->marketplace, "account_id", sub->account_id,
+		    "customer", sub->customer_identifier, "subscription", pool_printf(&w->pool, "%lld", sub->id),
+		    NULL);
 	if (rc == ERR_OK) {
 		sub->status = status;
 		sub->notified_at = time;
@@ -320,7 +395,13 @@ notify_replay(struct worker *w, long long inbox_id, const char **state)
 	return rc;
 }
 
-/* Collects every page of GetEntitlements for n's customer into *list (owned). */
+/*
+ * Collects every page of GetEntitlements for n's customer into *list
+ * (owned). ERR_OK; ERR_UPSTREAM with n->note when AWS refused in a way
+ * retrying does not cure (InvalidParameterException, AccessDenied..., a
+ * malformed answer, endless paging); ERR_UNAVAILABLE when throttled or
+ * failing still, or unreachable; ERR_NOMEM.
+ */
 static int
 notify_fetch_entitlements(struct notify *n, struct json_object **list)
 {
@@ -347,9 +428,12 @@ notify_fetch_entitlements(struct notify *n, struct json_object **list)
 		    "AWSMPEntitlementService.GetEntitlements", "1.1", body, n->w->app->cfg.http_retries, 0, NULL };
 		rc = awsapi_perform(&n->w->http, &n->w->pool, &call, &reply);
 		json_object_put(body);
+		if (rc == ERR_UPSTREAM)
+			n->note = pool_printf(&n->w->pool, "GetEntitlements: %s",
+			    reply.error_type != NULL ? reply.error_type : "error");
 		if (rc != ERR_OK) {
 			awsapi_reply_release(&reply);
-			return rc == ERR_UPSTREAM ? ERR_UNAVAILABLE : rc;
+			return rc;
 		}
 		/* An empty page may still carry a NextToken: keep going. */
 		if (json_object_object_get_ex(reply.json, "Entitlements", &page) &&
@@ -365,7 +449,8 @@ notify_fetch_entitlements(struct notify *n, struct json_object **list)
 			return ERR_OK;
 	}
 	log_warnx("notify: GetEntitlements still paging after %d pages", NOTIFY_ENTITLEMENT_PAGES);
-	return ERR_UNAVAILABLE;
+	n->note = "GetEntitlements still paging after 100 pages";
+	return ERR_UPSTREAM;
 }
 
 struct notify_entitlements_tx {
@@ -379,6 +464,7 @@ notify_entitlements_tx(void *arg)
 	struct notify_entitlements_tx *tx = arg;
 	struct notify *n = tx->n;
 	struct json_object *e, *dim, *value, *expires;
+	struct db_result org;
 	size_t i;
 	int rc;
 
@@ -402,13 +488,18 @@ notify_entitlements_tx(void *arg)
 	n->state = "applied";
 	n->note = pool_printf(&n->w->pool, "%zu entitlements", json_object_array_length(tx->list));
 	rc = notify_settle(n, n->inbox_id);
+	/* The event goes to the org the customer's subscription is bound to. */
 	if (rc == ERR_OK)
-		rc = events_record(&n->w->db, &n->w->pool, NULL, 0, n->partition, "entitlements.updated",
-		    "customer", n->customer, "count", n->note, NULL);
+		rc = db_run(&n->w->db, &n->w->pool, STMT_ORG_OF_CUSTOMER_LAST, &org,
+		    DB_ARGS(DB_TEXT(n->partition), DB_TEXT(n->customer)));
+	if (rc == ERR_OK)
+		rc = events_record(&n->w->db, &n->w->pool, org.nrows == 1 ? db_text(&org, 0, 0) : NULL, 0,
+		    n->partition, "entitlements.updated", "marketplace", n->partition, "customer", n->customer,
+		    "count", pool_printf(&n->w->pool, "%zu", json_object_array_length(tx->list)), NULL);
 	return rc;
 }
 
-/* Records a verified message that needs no change (state ignored or confirmed). */
+/* Records a verified message that needs no change (state ignored, confirmed or failed). */
 static int
 notify_record_tx(void *arg)
 {
@@ -465,7 +556,7 @@ int
 notify_handle(struct worker *w, const char *partition, const char *body, size_t len, const char *via)
 {
 	const struct config_aws *listing = config_aws_listing(&w->app->cfg, partition);
-	struct notify n = { .w = w, .partition = partition, .via = via, .body = body };
+	struct notify n = { .w = w, .partition = partition, .via = via, .body = body, .len = len };
 	struct notify_entitlements_tx etx = { .n = &n };
 	struct db_result seen;
 	const char *why;
@@ -480,12 +571,15 @@ notify_handle(struct worker *w, const char *partition, const char *body, size_t 
 	if (rc != ERR_OK)
 		return rc;
 	n.time = sns_mysql_time(&w->pool, n.m.timestamp);
-	rc = db_run(&w->db, &w->pool, STMT_INBOX_GET, &seen, DB_ARGS(DB_TEXT(partition), DB_TEXT(n.m.message_id)));
-	if (rc != ERR_OK)
-		return rc;
+	if (n.time == NULL)
+		return ERR_NOMEM;	/* sns_parse checked its shape */
+	/* Nothing is looked up for a message before it is verified. */
 	rc = sns_verify(w, listing, &n.m, &why);
 	if (rc == ERR_SNS_REJECTED)
 		return notify_reject(&n, why);
+	if (rc != ERR_OK)
+		return rc;
+	rc = db_run(&w->db, &w->pool, STMT_INBOX_GET, &seen, DB_ARGS(DB_TEXT(partition), DB_TEXT(n.m.message_id)));
 	if (rc != ERR_OK)
 		return rc;
 	if (seen.nrows > 0)
@@ -494,11 +588,15 @@ notify_handle(struct worker *w, const char *partition, const char *body, size_t 
 		rc = sns_confirm(w, listing, &n.m, &why);
 		if (rc == ERR_SNS_REJECTED)
 			return notify_reject(&n, why);
-		if (rc != ERR_OK)
+		if (rc != ERR_OK && rc != ERR_UPSTREAM)
 			return rc;
-		n.state = "confirmed";
+		/* A 4xx from SNS (an expired token) is recorded, not retried. */
+		n.state = rc == ERR_OK ? "confirmed" : "failed";
+		n.note = rc == ERR_OK ? NULL : why;
 		rc = db_transaction(&w->db, notify_record_tx, &n);
 	} else if (strcmp(n.m.type, "UnsubscribeConfirmation") == 0) {
+		/* Our subscription was deleted. Its SubscribeURL would subscribe us
+		 * again: that is an operator's decision, so it is only recorded. */
 		n.state = "ignored";
 		n.note = "unsubscribe confirmation";
 		rc = db_transaction(&w->db, notify_record_tx, &n);
@@ -508,8 +606,13 @@ notify_handle(struct worker *w, const char *partition, const char *body, size_t 
 			rc = db_transaction(&w->db, notify_record_tx, &n);
 		} else if (strcmp(n.action, "entitlement-updated") == 0) {
 			rc = notify_fetch_entitlements(&n, &etx.list);
-			if (rc == ERR_OK)
+			if (rc == ERR_OK) {
 				rc = db_transaction(&w->db, notify_entitlements_tx, &etx);
+			} else if (rc == ERR_UPSTREAM) {
+				/* Retrying cannot cure it: recorded and answered, not retried. */
+				n.state = "failed";
+				rc = db_transaction(&w->db, notify_record_tx, &n);
+			}
 			json_object_put(etx.list);
 		} else {
 			rc = db_transaction(&w->db, notify_lifecycle_tx, &n);
@@ -517,7 +620,9 @@ notify_handle(struct worker *w, const char *partition, const char *body, size_t 
 	}
 	if (rc == ERR_DB_DUPLICATE)
 		return ERR_OK;	/* a concurrent delivery claimed it first */
-	if (rc == ERR_OK)
+	if (rc == ERR_OK && n.state != NULL && strcmp(n.state, "failed") == 0)
+		log_warnx("notify: %s %s failed for good: %s", partition, n.m.type, n.note != NULL ? n.note : "-");
+	else if (rc == ERR_OK)
 		log_info("notify: %s %s %s via %s: %s", partition, n.m.type,
 		    n.action != NULL ? n.action : "-", via, n.state);
 	return rc;

@@ -31,7 +31,8 @@ struct config_aws {
 	char *topic_arns;		/* comma-separated SNS topics we accept */
 	char *sqs_url;			/* SQS endpoint; empty when SNS comes over HTTPS */
 	char *sqs_queue_url;
-	char *sns_cert_host;		/* extended regex the SigningCertURL host must match */
+	char *sqs_region;		/* SigV4 region of the queue; empty: from the queue URL */
+	char *sns_cert_host;		/* extended regex the SigningCertURL host[:port] must match */
 	char *dimension;		/* the listing's metering dimension */
 	long unit_price_micros;		/* price of one unit of it */
 };
@@ -112,8 +113,11 @@ struct config {
 	long metering_lease;		/* seconds a sender owns the rows it is sending */
 
 	/* notifications and mpbind-meterd */
+	char *sns_ca_file;		/* CA bundle for SNS certificates and SubscribeURLs; empty: the system's */
+	long sns_rejected_days;		/* days a refused notification is kept */
 	long sqs_wait;			/* ReceiveMessage long poll, seconds */
 	long sqs_visibility;		/* seconds a received message stays hidden */
+	long sqs_max_receives;		/* receives of a failing message before it is given up */
 	long meterd_interval;		/* seconds between background passes */
 
 	/* marketplaces */

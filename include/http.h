@@ -3,7 +3,8 @@
  * http.h: outbound HTTP for calls to the marketplaces, over one libcurl
  * easy handle per thread (so connections are reused). Every call has a
  * timeout and a cap on the response size; TLS is always verified, against
- * http.ca_file when it is set. AWS calls are signed by libcurl's SigV4 with
+ * the call's own CA bundle when it names one (SNS certificates: sns.ca_file),
+ * else http.ca_file when it is set. AWS calls are signed by libcurl's SigV4 with
  * the region and service passed explicitly.
  *
  * Nothing here logs a request body, a header value or a credential.
@@ -37,12 +38,14 @@ struct http_call {
 	size_t max_response;		/* 0: 1 MiB */
 	const atomic_bool *cancel;	/* the call stops soon after this turns true; may be NULL */
 	bool not_idempotent;		/* fresh connection, not kept: libcurl never resends it itself */
+	const char *ca_file;		/* NULL: http.ca_file; "": the system's; else this bundle only */
 };
 
 struct http_reply {
 	long status;			/* HTTP status, 0 if none */
 	struct buf body;		/* owned; http_reply_release frees it */
 	bool timed_out;
+	bool untrusted;			/* the server's TLS certificate did not verify */
 	bool sent;			/* the request left us: on failure the server may have acted on it */
 };
 

@@ -15,7 +15,22 @@
  *                           the org already bound another subscription, at once)
  *   entitlement-updated  GetEntitlements for the customer, paged, stored
  * A message for a customer not seen yet is kept "unmatched" and applied
- * when that customer's landing creates the subscription.
+ * when that customer's landing creates the subscription. Every transition
+ * writes an event on the org the subscription was last bound to (also
+ * after that binding ended), so it shows on that org's 事件.
+ *
+ * Failures, and what the sender is told (SNS retries a 5xx, never a 4xx;
+ * mpbind-meterd deletes a queued message only for ERR_OK and
+ * ERR_SNS_REJECTED):
+ *   cannot be trusted      403, recorded in inbox_rejected (2 KiB of it and
+ *                          the reason; pruned after sns.rejected_days)
+ *   fails for good         200, recorded in the inbox as "failed" with the
+ *                          reason: a GetEntitlements error retrying does
+ *                          not cure, a SubscribeURL answering 4xx
+ *   fails for now          503, nothing recorded: the database, a timeout,
+ *                          throttling or a 5xx; SQS redelivers it, up to
+ *                          sqs.max_receives times (then notify_give_up)
+ * Nothing is looked up for a message before its signature is verified.
  */
 #ifndef MPBIND_NOTIFY_H
 #define MPBIND_NOTIFY_H
@@ -28,13 +43,21 @@ struct worker;
 /*
  * Verifies and applies one SNS envelope for partition ("aws-cn", "aws")
  * that arrived via "https" or "sqs". Returns ERR_OK when it was applied,
- * recorded, or handled before; ERR_SNS_REJECTED when it must never be
- * trusted (recorded in inbox_rejected; not worth retrying); ERR_NOT_FOUND
- * for an unknown partition; ERR_DB, ERR_UNAVAILABLE or ERR_NOMEM when it
- * should be delivered again later.
+ * recorded (also as failed for good), or handled before; ERR_SNS_REJECTED
+ * when it must never be trusted (recorded in inbox_rejected; not worth
+ * retrying); ERR_NOT_FOUND for an unknown partition; ERR_DB,
+ * ERR_UNAVAILABLE or ERR_NOMEM when it should be delivered again later.
  */
 int notify_handle(struct worker *w, const char *partition, const char *body, size_t len,
     const char *via);
+
+/*
+ * Records a message that kept failing (body of len bytes, why) in
+ * inbox_rejected, so its sender can stop delivering it. Returns ERR_OK, or
+ * a db error (then it must be kept).
+ */
+int notify_give_up(struct worker *w, const char *partition, const char *body, size_t len, const char *via,
+    const char *why);
 
 /*
  * Applies the unmatched messages of sub's customer to sub, oldest first,

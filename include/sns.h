@@ -8,7 +8,20 @@
  * (SHA1withRSA) or "2" (SHA256withRSA); SigningCertURL over https, ending in
  * .pem, on a host matching the listing's sns_cert_host pattern; TopicArn on
  * the listing's allow-list; the exact string to sign per message type. The
- * certificate is fetched with TLS verification and cached in MySQL.
+ * certificate is fetched with TLS verification against sns.ca_file (the
+ * system's store by default; http.ca_file is not used here) and cached in
+ * MySQL.
+ *
+ * Decisions. Nothing is fetched for a URL that is not plainly an SNS one:
+ * user info, a fragment, a port the sns_cert_host pattern does not allow
+ * (it sees "host:port" when a port is named, so the default allows none), a
+ * certificate URL with a query or an unusual path, a SubscribeURL whose
+ * path is not "/" or that is not a ConfirmSubscription are all refused. The
+ * cache is keyed on the canonical URL (lower-cased host), so varying a URL
+ * cannot force fetches of one certificate. A certificate host whose TLS
+ * certificate does not verify is a forgery signal: the message is refused,
+ * not retried. A 4xx from the certificate URL is permanent (refused); a
+ * timeout, a transport failure or a 5xx is transient (delivered again).
  */
 #ifndef MPBIND_SNS_H
 #define MPBIND_SNS_H
@@ -42,15 +55,18 @@ int sns_parse(struct pool *pool, const char *body, size_t len, struct sns_messag
 /*
  * Verifies m for listing. Returns ERR_OK; ERR_SNS_REJECTED with *why for a
  * message that must not be trusted; ERR_UNAVAILABLE when the certificate
- * could not be fetched now (a genuine message will be delivered again).
+ * could not be fetched now (a genuine message will be delivered again);
+ * ERR_DB or ERR_NOMEM.
  */
 int sns_verify(struct worker *w, const struct config_aws *listing, const struct sns_message *m,
     const char **why);
 
 /*
  * Confirms a verified SubscriptionConfirmation by fetching its SubscribeURL
- * after checking it like a certificate URL. ERR_OK, ERR_SNS_REJECTED,
- * ERR_UNAVAILABLE.
+ * (checked as above). ERR_OK; ERR_SNS_REJECTED with *why for a URL that is
+ * refused or a host that is not trusted; ERR_UPSTREAM with *why when SNS
+ * answered a 4xx (an expired or unknown token: retrying cannot cure it);
+ * ERR_UNAVAILABLE for a timeout, a transport failure or a 5xx; ERR_NOMEM.
  */
 int sns_confirm(struct worker *w, const struct config_aws *listing, const struct sns_message *m,
     const char **why);

@@ -223,8 +223,18 @@
 	X(INBOX_UNMATCHED_LOCK, "SELECT id, action, DATE_FORMAT(message_time, '%Y-%m-%d %H:%i:%s.%f') FROM inbox " \
 	    "WHERE source = ? AND customer_identifier = ? AND state = 'unmatched' " \
 	    "ORDER BY message_time, id LIMIT 100 FOR UPDATE") \
-	/* notify.c: a message refused before it could be trusted (source, via, reason, body) */ \
-	X(INBOX_REJECT, "INSERT INTO inbox_rejected (source, via, reason, body, received_at) VALUES (?, ?, ?, ?, NOW(6))") \
+	/* notify.c: a message refused before it could be trusted, or given up after failing too often \
+	 * (source, via, reason, body excerpt, its full length) */ \
+	X(INBOX_REJECT, "INSERT INTO inbox_rejected (source, via, reason, body, body_length, received_at) " \
+	    "VALUES (?, ?, ?, ?, ?, NOW(6))") \
+	/* meterd.c: refused messages older than a number of days, a batch at a time (days) */ \
+	X(INBOX_REJECTED_PRUNE, "DELETE FROM inbox_rejected WHERE received_at < NOW(6) - INTERVAL ? DAY " \
+	    "ORDER BY id LIMIT 1000") \
+	/* notify.c: the org a subscription was last bound to, even if that binding has ended (id): org */ \
+	X(ORG_OF_SUB_LAST, "SELECT org_id FROM bindings WHERE subscription_id = ? ORDER BY id DESC LIMIT 1") \
+	/* notify.c: the org a customer's subscriptions were last bound to (marketplace, customer): org */ \
+	X(ORG_OF_CUSTOMER_LAST, "SELECT b.org_id FROM bindings b JOIN subscriptions s ON s.id = b.subscription_id " \
+	    "WHERE s.marketplace = ? AND s.customer_identifier = ? ORDER BY b.ended_at IS NULL DESC, b.id DESC LIMIT 1") \
 	/* notify.c: the subscriptions of a customer, newest first, locked: id, status */ \
 	X(SUB_BY_CUSTOMER_LOCK, "SELECT id, status FROM subscriptions WHERE marketplace = ? AND customer_identifier = ? " \
 	    "ORDER BY id DESC LIMIT 20 FOR UPDATE") \

@@ -315,7 +315,8 @@ class Stack:
             "orgs.allow_creation": "yes" if o.get("allow_org_creation", True) else "no",
             "support_url": "https://support.example.com/",
             "billing.grace_seconds": str(o.get("grace_seconds", 3600)),
-            "http.ca_file": self.path("sim", "ca.pem"),
+            # The simulator's APIs are plain HTTP; only SNS is fetched over TLS.
+            "sns.ca_file": self.path("sim", "ca.pem"),
             "http.timeout": str(o.get("http_timeout", 5)),
             "http.retries": "3",
             "aws_cn.enabled": "yes",
@@ -329,7 +330,7 @@ class Stack:
             "aws_cn.topic_arns": "arn:aws-cn:sns:cn-northwest-1:287250355862:aws-mp-subscription-notification-"
                                  "prodcn0mpbind,arn:aws-cn:sns:cn-northwest-1:287250355862:"
                                  "aws-mp-entitlement-notification-prodcn0mpbind",
-            "aws_cn.sns_cert_host": "^localhost$",
+            "aws_cn.sns_cert_host": f"^localhost:{p['sim_https']}$",
             "aws_cn.sqs_url": f"{sim}/aws/aws-cn/sqs/",
             "aws_cn.sqs_queue_url": f"{sim}/aws/aws-cn/sqs/queue/mpbind-notifications",
             "aws.enabled": "yes",
@@ -342,7 +343,7 @@ class Stack:
             "aws.listing_url": f"http://localhost:{p['sim_http']}/aws/aws/",
             "aws.topic_arns": "arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-prodgl0mpbind,"
                               "arn:aws:sns:us-east-1:287250355862:aws-mp-entitlement-notification-prodgl0mpbind",
-            "aws.sns_cert_host": "^localhost$",
+            "aws.sns_cert_host": f"^localhost:{p['sim_https']}$",
             "aws.sqs_url": f"{sim}/aws/aws/sqs/",
             "aws.sqs_queue_url": f"{sim}/aws/aws/sqs/queue/mpbind-notifications",
             "sqs.wait_seconds": str(o.get("sqs_wait", 20)),
@@ -404,6 +405,8 @@ class Stack:
                        "access_key_secret": s["aliyun_secret"], "product_code": "cmjj00mpbind",
                        "activation_delay_seconds": self.options.get("aliyun_activation_delay", 5)},
         }
+        for partition, extra in self.options.get("sim_aws", {}).items():
+            cfg["aws"][partition].update(extra)
         return cfg
 
     def sim_start(self):
@@ -459,6 +462,8 @@ class Stack:
             "@SIGNIN_BURST@": str(o.get("signin_burst", 20)),
             "@LANDING_RATE@": o.get("landing_rate", "10r/s"),
             "@LANDING_BURST@": str(o.get("landing_burst", 20)),
+            "@SNS_RATE@": o.get("sns_rate", "20r/s"),
+            "@SNS_BURST@": str(o.get("sns_burst", 100)),
             "@UPSTREAM@": "unix:" + self.path("run", "mpbind.sock"),
             "@LISTEN@": f"127.0.0.1:{self.port}",
             "@HTML@": os.path.join(ROOT, "html"),

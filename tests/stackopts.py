@@ -11,6 +11,8 @@ TEST_OPTIONS = {
     "signin_burst": 400,
     "landing_rate": "200r/s",
     "landing_burst": 400,
+    "sns_rate": "200r/s",
+    "sns_burst": 400,
     "max_body": "128k",
     "aliyun_activation_delay": 1,
     "http_timeout": 3,

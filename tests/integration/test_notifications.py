@@ -89,13 +89,23 @@ def events(user, org_id):
     return [e["action"] for e in user.get(f"/api/orgs/{org_id}/events").json()["events"]]
 
 
+def event(user, org_id, action):
+    """The newest event action of the org, with its actor and detail."""
+    found = [e for e in user.get(f"/api/orgs/{org_id}/events").json()["events"] if e["action"] == action]
+    assert found, f"no {action} event"
+    return found[0]
+
+
 # ----- lifecycle over HTTPS ----------------------------------------------------
 
-def test_subscribe_success_activates_a_landed_subscription(stack, sim, user):
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_subscribe_success_activates_a_landed_subscription(stack, sim, user, version):
+    """SignatureVersion 1 signs with SHA1withRSA, 2 with SHA256withRSA: both are verified."""
     sub, token = sim.subscription()
     land(stack, user, token)
     assert status_of(stack, sub) == "pending"
-    result = sim.push("subscribe-success", sub)
+    result = sim.push("subscribe-success", sub, signature_version=version)
+    assert json.loads(result["messages"][0]["body"])["SignatureVersion"] == version
     assert delivered(result) == [(200, {"status": "ok"})]
     assert status_of(stack, sub) == "active"
     assert inbox(stack, result["messages"][0]["message_id"]) == [["applied", "https"]]
@@ -205,13 +215,15 @@ def test_unsubscribe_success_ends_the_binding_into_grace(stack, sim, user):
 
 # ----- what must not be trusted -------------------------------------------------
 
-@pytest.mark.parametrize("corrupt", ["tamper_message", "truncate_signature", "bad_signature", "cert_host",
-                                     "cert_http", "cert_not_pem", "bad_signature_version", "wrong_topic"])
-def test_forged_messages_are_refused_and_change_nothing(stack, sim, user, corrupt):
+@pytest.mark.parametrize("version", ["1", "2"])
+@pytest.mark.parametrize("corrupt", ["tamper_message", "truncate_signature", "bad_signature", "foreign_key",
+                                     "cert_host", "cert_http", "cert_not_pem", "cert_query",
+                                     "bad_signature_version", "wrong_topic"])
+def test_forged_messages_are_refused_and_change_nothing(stack, sim, user, corrupt, version):
     sub, token = sim.subscription()
     land(stack, user, token)
     rejected = int(stack.sql("SELECT COUNT(*) FROM inbox_rejected")[0][0])
-    result = sim.push("subscribe-success", sub, corrupt=corrupt)
+    result = sim.push("subscribe-success", sub, corrupt=corrupt, signature_version=version)
     status, body = delivered(result)[0]
     assert status == 403 and body["error"]["code"] == "notification_rejected"
     assert status_of(stack, sub) == "pending"
@@ -290,6 +302,18 @@ def test_entitlement_updates_page_through_get_entitlements(stack, sim, user):
     assert len(calls) == 3      # two empty pages with a NextToken, then the page with both
 
 
+def test_entitlement_updates_show_on_the_bound_org(stack, sim, user):
+    org = user.create_org("Entitled")
+    sub, token = sim.subscription()
+    bind(stack, user, token, org["id"])
+    sim.post(f"/_sim/aws/{P}/entitlements", {
+        "entitlements": [{"subscription_id": sub["id"], "Dimension": "nodes", "Value": {"IntegerValue": 5}},
+                         {"subscription_id": sub["id"], "Dimension": "tier", "Value": {"StringValue": "pro"}}]})
+    assert delivered(sim.push("entitlement-updated", sub, topic="entitlement"))[0][0] == 200
+    e = event(user, org["id"], "entitlements.updated")
+    assert e["actor"] == P and e["detail"] == {"marketplace": P, "customer": sub["customer_identifier"], "count": "2"}
+
+
 # ----- through SQS and mpbind-meterd -------------------------------------------
 
 def wait_for(check, timeout=15):
@@ -310,11 +334,16 @@ def test_notifications_through_sqs_are_applied_then_deleted(stack, sim, user):
     assert wait_for(lambda: status_of(stack, sub) == "active")
     sim.push("unsubscribe-success", sub)
     assert wait_for(lambda: status_of(stack, sub) == "ended")
-    queue = requests.get(f"{stack.sim_url}/_sim/aws/{P}/sqs").json()
-    assert wait_for(lambda: requests.get(f"{stack.sim_url}/_sim/aws/{P}/sqs").json()["visible"] == 0)
+    ids = [m["message_id"] for m in requests.get(f"{stack.sim_url}/_sim/aws/{P}/sns/messages").json()["messages"]
+           if m["subscription_id"] == sub["id"]]
     assert stack.sql(f"SELECT via FROM inbox WHERE subscription_id = (SELECT id FROM subscriptions "
                      f"WHERE license_arn = '{sub['license_arn']}') ORDER BY id") == [["sqs"], ["sqs"]]
-    assert queue["sent"] >= 2
+
+    def ours_deleted():
+        queue = requests.get(f"{stack.sim_url}/_sim/aws/{P}/sqs").json()
+        mine = [m for m in queue["messages"] if isinstance(m["body"], dict) and m["body"].get("MessageId") in ids]
+        return len(mine) == 2 and all(m["deleted"] for m in mine)
+    assert len(ids) == 2 and wait_for(ours_deleted)
 
 
 def test_malformed_sqs_messages_are_recorded_and_not_retried_forever(stack, sim):
@@ -334,6 +363,7 @@ def test_an_ended_grace_window_suspends_the_org_and_binding_restores_it(stack, s
     stack.sql(f"UPDATE orgs SET grace_deadline = NOW(6) - INTERVAL 1 SECOND WHERE id = '{org['id']}'")
     assert wait_for(lambda: stack.sql(f"SELECT billing_status FROM orgs WHERE id = '{org['id']}'") == [["suspended"]])
     assert events(user, org["id"])[0] == "billing.suspended"
+    assert event(user, org["id"], "billing.suspended")["detail"] == {"reason": "grace_ended"}
     headers = {"Authorization": "Bearer " + stack.internal_token}
     status = requests.get(f"{stack.url}/internal/orgs/{org['id']}/billing-status", headers=headers).json()
     assert status["status"] == "suspended"
@@ -382,6 +412,13 @@ def test_binding_b_while_a_is_only_cancelling_switches_at_the_hour(stack, sim, u
         f"JOIN subscriptions s ON s.id = b.subscription_id WHERE b.org_id = '{org['id']}' ORDER BY b.id")
     assert a_end == b_start and not a_end.endswith(":00:00.000000")
     assert user.get(f"/api/orgs/{org['id']}/billing").json()["status"] == "marketplace"
+    # Both show on the org's events though A's binding had already ended (replaced at the hour).
+    assert events(user, org["id"])[:2] == ["subscription.ended", "binding.switched"]
+    ended = event(user, org["id"], "subscription.ended")
+    assert ended["actor"] == P and ended["detail"]["account_id"] == sub_a["account_id"]
+    switched = event(user, org["id"], "binding.switched")["detail"]
+    assert (switched["account_id"], switched["reason"], switched["marketplace"]) == (sub_a["account_id"], "unsubscribed", P)
+    assert switched["at"].replace("T", " ").startswith(a_end[:19])
 
 
 def test_meterd_stops_promptly_during_a_long_poll(stack):
@@ -394,3 +431,209 @@ def test_meterd_stops_promptly_during_a_long_poll(stack):
     assert wait_for(lambda: not pid_alive(pid), timeout=5)
     assert time.time() - started < 3
     assert not os.path.exists(pidfile)
+
+
+# ----- the lifecycle's two ends, each delivered again, out of order, corrupted, re-signed ------
+
+def lifecycle_setup(stack, sim, user, action):
+    """A bound subscription, and the message for action (not delivered yet)."""
+    org = user.create_org("Ends " + action)
+    sub, token = sim.subscription()
+    bind(stack, user, token, org["id"])
+    if action == "unsubscribe-success":
+        sim.push("subscribe-success", sub)
+    return org, sub
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+@pytest.mark.parametrize("action, state", [("subscribe-success", "active"), ("unsubscribe-success", "ended")])
+def test_each_end_sent_again_is_applied_once(stack, sim, user, action, state, version):
+    org, sub = lifecycle_setup(stack, sim, user, action)
+    mid = sim.push(action, sub, deliver=False, signature_version=version)["messages"][0]["message_id"]
+    assert [d["status"] for d in sim.deliver([mid])] == [200]
+    assert status_of(stack, sub) == state
+    before = events(user, org["id"])
+    assert [d["status"] for d in sim.deliver([mid, mid])] == [200, 200]
+    assert events(user, org["id"]) == before and status_of(stack, sub) == state
+    assert stack.sql(f"SELECT COUNT(*), MIN(state) FROM inbox WHERE message_id = '{mid}'") == [["1", "applied"]]
+
+
+def test_the_two_ends_reordered_leave_the_subscription_ended(stack, sim, user):
+    org, sub = lifecycle_setup(stack, sim, user, "subscribe-success")
+    success = sim.push("subscribe-success", sub, deliver=False)["messages"][0]["message_id"]
+    ended = sim.push("unsubscribe-success", sub, deliver=False)["messages"][0]["message_id"]
+    assert [d["status"] for d in sim.deliver([ended, success])] == [200, 200]
+    assert status_of(stack, sub) == "ended"
+    assert inbox(stack, ended)[0][0] == "applied" and inbox(stack, success)[0][0] != "applied"
+    assert user.get(f"/api/orgs/{org['id']}/billing").json()["status"] == "grace"
+
+
+@pytest.mark.parametrize("corrupt", ["tamper_message", "bad_signature", "foreign_key", "cert_host"])
+@pytest.mark.parametrize("action, before", [("subscribe-success", "pending"), ("unsubscribe-success", "active")])
+def test_each_end_corrupted_or_resigned_changes_nothing(stack, sim, user, action, before, corrupt):
+    org, sub = lifecycle_setup(stack, sim, user, action)
+    assert status_of(stack, sub) == before
+    seen = events(user, org["id"])
+    result = sim.push(action, sub, corrupt=corrupt)
+    assert delivered(result)[0][0] == 403
+    assert status_of(stack, sub) == before and events(user, org["id"]) == seen
+    assert stack.sql(f"SELECT COUNT(*) FROM bindings WHERE org_id = '{org['id']}' AND ended_at IS NULL") == [["1"]]
+
+
+# ----- certificate and SubscribeURL checks ---------------------------------------------------
+
+def sns_status(stack):
+    return requests.get(stack.sim_url + "/_sim/sns").json()
+
+
+def cert_rows(stack):
+    return int(stack.sql("SELECT COUNT(*) FROM sns_certs")[0][0])
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda u: u + "?x=1", "certificate URL has a query"),
+    (lambda u: u + "#x", "URL has a fragment"),
+    (lambda u: u.replace("https://", "https://user:pw@"), "URL has user info"),
+    (lambda u: u.replace(".pem", ".pem/"), "certificate path does not end in .pem"),
+    (lambda u: u.replace("/Simple", "//Simple"), "malformed certificate path"),
+    (lambda u: u.replace("/Simple", "/%53imple"), "malformed certificate path"),
+    (lambda u: u.replace("localhost:", "localhost.:"), "host does not match sns_cert_host"),
+])
+def test_certificate_urls_with_extras_are_refused_without_a_fetch(stack, sim, user, change, reason):
+    sub, token = sim.subscription()
+    land(stack, user, token)
+    fetches, rows = len(sns_status(stack)["cert_fetches"]), cert_rows(stack)
+    url = change(sns_status(stack)["cert_url"])
+    result = sim.push("subscribe-success", sub, signing_cert_url=url)
+    assert delivered(result)[0][0] == 403
+    assert status_of(stack, sub) == "pending"
+    assert len(sns_status(stack)["cert_fetches"]) == fetches and cert_rows(stack) == rows
+    assert stack.sql("SELECT reason FROM inbox_rejected ORDER BY id DESC LIMIT 1") == [[reason]]
+
+
+def test_many_spellings_of_one_certificate_url_cost_one_fetch(stack, sim, user):
+    """The cache is keyed on the checked URL: varying it cannot force new fetches or rows."""
+    url = sns_status(stack)["cert_url"]
+    fetches = len(sns_status(stack)["cert_fetches"])
+    for spelling in (url, url.replace("localhost", "LOCALHOST"), url.replace("localhost", "LocalHost")):
+        sub, token = sim.subscription()
+        land(stack, user, token)
+        assert delivered(sim.push("subscribe-success", sub, signing_cert_url=spelling))[0][0] == 200
+        assert status_of(stack, sub) == "active"
+    for n in range(5):
+        sim.push("subscribe-success", corrupt="cert_query", customer_identifier=f"NOBODY{n}")
+    assert cert_rows(stack) == 1
+    assert len(sns_status(stack)["cert_fetches"]) - fetches <= 1    # none when an earlier test cached it
+
+
+def test_a_certificate_url_that_answers_404_is_refused_not_retried(stack, sim, user):
+    sub, token = sim.subscription()
+    land(stack, user, token)
+    url = sns_status(stack)["cert_url"].rsplit("/", 1)[0] + "/SimpleNotificationService-" + "0" * 32 + ".pem"
+    result = sim.push("subscribe-success", sub, signing_cert_url=url)
+    assert delivered(result)[0][0] == 403
+    assert status_of(stack, sub) == "pending"
+    assert stack.sql("SELECT reason FROM inbox_rejected ORDER BY id DESC LIMIT 1") == [["SNS host answered HTTP 404"]]
+
+
+@pytest.mark.parametrize("corrupt, url", [
+    ("subscribe_host", None),
+    ("subscribe_http", None),
+    (None, "https://localhost:{port}/confirm?Action=ConfirmSubscription&Token=x"),
+    (None, "https://localhost:{port}/?Action=Unsubscribe&SubscriptionArn=x"),
+    (None, "https://localhost:{port}/?Action=ConfirmSubscription&Token=x#frag"),
+    (None, "https://evil@localhost:{port}/?Action=ConfirmSubscription&Token=x"),
+])
+def test_subscribe_urls_elsewhere_are_refused(stack, sim, corrupt, url):
+    confirmations = len(sns_status(stack)["confirmations"])
+    spec = {"type": "SubscriptionConfirmation"}
+    if corrupt:
+        spec["corrupt"] = corrupt
+    if url:
+        spec["subscribe_url"] = url.format(port=stack.state["ports"]["sim_https"])
+    result = sim.push(None, **spec)
+    assert delivered(result)[0][0] == 403
+    assert len(sns_status(stack)["confirmations"]) == confirmations
+    assert inbox(stack, result["messages"][0]["message_id"]) == []
+
+
+def test_an_unsubscribe_confirmation_is_recorded_and_never_resubscribes(stack, sim):
+    confirmations = len(sns_status(stack)["confirmations"])
+    result = sim.push(None, type="UnsubscribeConfirmation")
+    assert delivered(result) == [(200, {"status": "ok"})]
+    mid = result["messages"][0]["message_id"]
+    assert stack.sql(f"SELECT state, note FROM inbox WHERE message_id = '{mid}'") == \
+        [["ignored", "unsubscribe confirmation"]]
+    assert len(sns_status(stack)["confirmations"]) == confirmations   # its SubscribeURL was not visited
+    forged = sim.push(None, type="UnsubscribeConfirmation", corrupt="bad_signature")
+    assert delivered(forged)[0][0] == 403 and inbox(stack, forged["messages"][0]["message_id"]) == []
+
+
+# ----- what is kept of refused messages -------------------------------------------------------
+
+def test_an_oversized_post_gets_the_json_413(stack):
+    r = requests.post(f"{stack.url}/marketplace/{P}/sns", data=b"x" * (200 * 1024))
+    assert r.status_code == 413 and error_code(r) == "body_too_large"
+
+
+def test_a_refused_message_keeps_only_an_excerpt_and_its_size(stack):
+    body = '{"Type": "Notification", "Message": "' + "组" * 20000 + '"}'
+    size = len(body.encode())
+    r = requests.post(f"{stack.url}/marketplace/{P}/sns", data=body.encode(), headers={"Content-Type": "text/plain"})
+    assert r.status_code == 403 and error_code(r) == "notification_rejected"
+    (reason, kept, length, chars), = stack.sql(
+        "SELECT reason, LENGTH(body), body_length, CHAR_LENGTH(body) FROM inbox_rejected ORDER BY id DESC LIMIT 1")
+    assert reason == "a field is missing or not a string"
+    assert int(length) == size and 2040 <= int(kept) <= 2048 and int(chars) < int(kept)
+    r = requests.post(f"{stack.url}/marketplace/{P}/sns", data=b"\xff\xfe not text \x00 at all",
+                      headers={"Content-Type": "text/plain"})
+    assert r.status_code == 403
+    assert stack.sql("SELECT body, body_length FROM inbox_rejected ORDER BY id DESC LIMIT 1") == \
+        [["?? not text ? at all", "20"]]
+
+
+def test_meterd_prunes_refused_messages_after_their_keeping_time(stack):
+    stack.sql("INSERT INTO inbox_rejected (source, via, reason, body, received_at) VALUES "
+              "('aws-cn', 'https', 'old', 'x', NOW(6) - INTERVAL 31 DAY), "
+              "('aws-cn', 'https', 'young', 'x', NOW(6) - INTERVAL 29 DAY)")
+    assert wait_for(lambda: stack.sql("SELECT COUNT(*) FROM inbox_rejected WHERE reason = 'old'") == [["0"]])
+    assert stack.sql("SELECT COUNT(*) FROM inbox_rejected WHERE reason = 'young'") == [["1"]]
+
+
+# ----- GetEntitlements: failing for good, failing for now --------------------------------------
+
+def entitlement_calls(stack, sim):
+    return len(requests.get(f"{stack.sim_url}/_sim/log?since={sim.since}&channel=aws.{P}.entitlement").json()["entries"])
+
+
+@pytest.mark.parametrize("fault, error", [("access_denied", "AccessDeniedException"),
+                                          ("disabled", "DisabledApiException")])
+def test_a_permanent_get_entitlements_error_is_recorded_and_not_retried(stack, sim, user, fault, error):
+    sub, token = sim.subscription()
+    land(stack, user, token)
+    sim.post("/_sim/faults", {"operation": "GetEntitlements", "fault": fault, "partition": P, "count": 1})
+    message = sim.push("entitlement-updated", sub, topic="entitlement", deliver=False)["messages"][0]
+    calls = entitlement_calls(stack, sim)
+    assert [d["status"] for d in sim.deliver([message["message_id"]])] == [200]
+    assert inbox(stack, message["message_id"]) == [["failed", "https"]]
+    assert stack.sql(f"SELECT note FROM inbox WHERE message_id = '{message['message_id']}'") == \
+        [[f"GetEntitlements: {error}"]]
+    assert entitlement_calls(stack, sim) == calls + 1          # not retried by awsapi either
+    assert [d["status"] for d in sim.deliver([message["message_id"]])] == [200]
+    assert entitlement_calls(stack, sim) == calls + 1          # a redelivery finds it handled
+
+
+def test_a_transient_get_entitlements_failure_is_retried_then_applied(stack, sim, user):
+    sub, token = sim.subscription()
+    land(stack, user, token)
+    sim.post(f"/_sim/aws/{P}/entitlements", {
+        "entitlements": [{"subscription_id": sub["id"], "Dimension": "nodes", "Value": {"IntegerValue": 3}}]})
+    sim.post("/_sim/faults", {"operation": "GetEntitlements", "fault": "error500", "partition": P, "count": 4})
+    mid = sim.push("entitlement-updated", sub, topic="entitlement", deliver=False)["messages"][0]["message_id"]
+    first = sim.deliver([mid])[0]
+    assert first["status"] == 503 and json.loads(first["body"])["error"]["code"] == "unavailable"
+    assert inbox(stack, mid) == []
+    assert [d["status"] for d in sim.deliver([mid])] == [200]
+    assert inbox(stack, mid) == [["applied", "https"]]
+    assert stack.sql(f"SELECT dimension FROM entitlements WHERE customer_identifier = '{sub['customer_identifier']}'") == \
+        [["nodes"]]

@@ -376,8 +376,10 @@ def aws_call(sim, req, partition, service_key, operations):
         if req.method != "POST":
             entry.violation("aws.method", "AWS JSON APIs take POST, got %s" % req.method)
             raise AwsError("UnknownOperationException", "method not allowed", 405, CORAL)
+        # The queue may live in another region than the Marketplace APIs.
+        region = part.cfg.get("sqs_region") or part.region if service_key == "sqs" else part.region
         verify_sigv4(req, entry, part.cfg["access_key_id"], part.cfg["secret_access_key"],
-                     signing_name, part.region, sim.setting("aws.sigv4_max_skew_seconds"))
+                     signing_name, region, sim.setting("aws.sigv4_max_skew_seconds"))
         got_type = req.headers.get("Content-Type", "")
         if got_type.split(";")[0].strip().lower() != content_type:
             entry.violation("aws.content_type", "Content-Type %r, expected %r"
@@ -447,6 +449,8 @@ def apply_fault(sim, fault):
         raise AwsError("InternalServiceErrorException", "An internal error has occurred", 500)
     if fault == "disabled":
         raise AwsError("DisabledApiException", "The API is disabled in the Region.", 400)
+    if fault == "access_denied":
+        raise AwsError("AccessDeniedException", "User is not authorized to perform this action.", 400)
     if fault == "timeout":
         sim.stopping.wait(sim.setting("fault_timeout_seconds"))
     if fault == "malformed":

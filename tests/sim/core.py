@@ -173,7 +173,7 @@ class Settings:
 # --------------------------------------------------------------------------
 # Faults: per-operation queues of injected failures.
 
-FAULT_KINDS = ("throttle", "error500", "timeout", "malformed", "disabled", "unprocessed")
+FAULT_KINDS = ("throttle", "error500", "timeout", "malformed", "disabled", "access_denied", "unprocessed")
 
 
 class Faults:

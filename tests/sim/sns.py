@@ -31,8 +31,9 @@ QUEUE_NAME = "mpbind-notifications"
 NOTIFICATION_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_KEYS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn",
                      "Type")
-CORRUPTIONS = ("tamper_message", "truncate_signature", "bad_signature", "cert_host", "cert_http",
-               "cert_not_pem", "bad_signature_version", "wrong_topic", "unknown_customer")
+CORRUPTIONS = ("tamper_message", "truncate_signature", "bad_signature", "foreign_key", "cert_host",
+               "cert_http", "cert_not_pem", "cert_query", "bad_signature_version", "wrong_topic",
+               "unknown_customer", "subscribe_host", "subscribe_http")
 OFFER_ACTIONS = ("subscribe-success", "subscribe-fail")
 STATE_BY_ACTION = {"subscribe-success": "active", "subscribe-fail": "failed",
                    "unsubscribe-pending": "unsubscribe_pending",
@@ -152,7 +153,14 @@ class SnsState:
             certs["sns_pem"]).hexdigest()[:32]
         self.https_base = "https://localhost:%d" % sim.https_port
         self.http_base = "http://localhost:%d" % sim.http_port
+        self._foreign_key = None
         self.clear()
+
+    def foreign_key(self):
+        """An RSA key that is not the signing certificate's (made on first use)."""
+        if self._foreign_key is None:
+            self._foreign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return self._foreign_key
 
     def clear(self):
         self.messages = {}          # MessageId -> stored message
@@ -169,7 +177,17 @@ class SnsState:
             return "%s/%s" % (self.http_base, self.cert_name)
         if "cert_not_pem" in corrupt:
             return "%s/%s" % (self.https_base, self.cert_name[:-4] + ".txt")
+        if "cert_query" in corrupt:
+            return "%s/%s?x=%s" % (self.https_base, self.cert_name, secrets.token_hex(4))
         return "%s/%s" % (self.https_base, self.cert_name)
+
+    def subscribe_base(self, corrupt=()):
+        """Where SubscribeURL points: this host over HTTPS, unless corrupted."""
+        if "subscribe_host" in corrupt:
+            return self.https_base.replace("localhost", "127.0.0.1")
+        if "subscribe_http" in corrupt:
+            return self.http_base
+        return self.https_base
 
 
 def _message_json(part, spec, sub, corrupt):
@@ -238,12 +256,13 @@ def build_message(sim, part, spec):
         env["Message"] = ("You have chosen to subscribe to the topic %s.\nTo confirm the "
                           "subscription, visit the SubscribeURL included in this message."
                           % topic)
-        env["SubscribeURL"] = "%s/?Action=ConfirmSubscription&TopicArn=%s&Token=%s" % (
-            st.https_base, urllib.parse.quote(topic, safe=""), token)
+        env["SubscribeURL"] = spec.get("subscribe_url") or \
+            "%s/?Action=ConfirmSubscription&TopicArn=%s&Token=%s" % (
+                st.subscribe_base(corrupt), urllib.parse.quote(topic, safe=""), token)
     env["Timestamp"] = spec.get("timestamp") or utc_iso()
     env["SignatureVersion"] = version
     env["Signature"] = sign(st.certs["sns_key"], string_to_sign(env), version)
-    env["SigningCertURL"] = st.cert_url(corrupt)
+    env["SigningCertURL"] = spec.get("signing_cert_url") or st.cert_url(corrupt)
     sub_arn = "%s:%s" % (topic, uuid.uuid5(uuid.NAMESPACE_URL, topic))
     if kind == "Notification":
         env["UnsubscribeURL"] = "%s/?Action=Unsubscribe&SubscriptionArn=%s" % (
@@ -272,6 +291,10 @@ def _apply_corruptions(st, env, corrupt):
     if "bad_signature" in corrupt:
         env["Signature"] = sign(st.certs["sns_key"], "not the string to sign",
                                 env["SignatureVersion"])
+    if "foreign_key" in corrupt:
+        # Changed and signed again by someone without the certificate's key.
+        env["Message"] = env["Message"].replace("subscribe-success", "subscribe-fail")
+        env["Signature"] = sign(st.foreign_key(), string_to_sign(env), env["SignatureVersion"])
     if "bad_signature_version" in corrupt:
         env["SignatureVersion"] = "3"
 
