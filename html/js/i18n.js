@@ -383,6 +383,19 @@ const STRINGS = {
   'reason.unsubscribed': ['在云市场取消订阅', 'unsubscribed on the marketplace'],
   'reason.released': ['云市场实例已释放', 'instance released on the marketplace'],
   'reason.subscribe_failed': ['云市场订阅失败', 'subscription failed on the marketplace'],
+  'reason.grace_ended': ['宽限期已结束，且未绑定新的订阅', 'the grace window ended with no new subscription bound'],
+
+  // Events of marketplace notifications
+  'action.subscription.active': ['云市场订阅成功', 'Subscribed on the marketplace'],
+  'action.subscription.failed': ['云市场订阅失败', 'Marketplace subscription failed'],
+  'action.subscription.cancelling': ['云市场取消订阅中', 'Unsubscribing on the marketplace'],
+  'action.subscription.ended': ['云市场取消订阅成功', 'Unsubscribed on the marketplace'],
+  'action.entitlements.updated': ['云市场权益已更新', 'Marketplace entitlements updated'],
+  'action.binding.switched': ['订阅切换立即生效', 'Subscription switch took effect at once'],
+  'detail.entitlements': ['{marketplace}，{count} 项权益', '{marketplace}, {count} entitlements'],
+  'detail.switched': ['{marketplace}，账号 {account} 已取消订阅，新绑定的订阅即时接替',
+    '{marketplace}: account {account} unsubscribed; the newly bound subscription took over at once'],
+  'detail.reason': ['原因：{reason}', 'Reason: {reason}'],
 };
 
 const LANGS = ['zh', 'en'];

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // events.js: /console/events — 事件 of the current org, newest first, in
-// words (创建组织, 邀请, 加入组织, 修改角色 …; an action without words is shown
-// as it is), with who did it and when (local time). 加载更多 pages on with
+// words (创建组织, 邀请, 加入组织, 修改角色, 云市场订阅成功 …; an action without words
+// is shown as it is; a reason is a code said in the reader's language), with
+// who did it and when (local time). 加载更多 pages on with
 // next_before. Plain members get a friendly refusal.
 
 import { el, fill } from '../dom.js';
@@ -25,11 +26,17 @@ function marketLabel(name) {
   return has(`actor.${name}`) ? t(`actor.${name}`) : (name || '—');
 }
 
+function reasonLabel(reason) {
+  return has(`reason.${reason}`) ? t(`reason.${reason}`) : (reason || '—');
+}
+
 /* The words for an event's detail; emails maps user ids to e-mails where known. */
 function detailText(e, emails) {
   const d = e.detail || {};
   const who = (id) => emails.get(String(id)) || t('events.user', { id });
   const role = (r) => (r ? roleLabel(r) : '—');
+  // An older AWS listing's subscription has no account id: its customer identifier names it.
+  const account = d.account_id || d.customer || '—';
   switch (e.action) {
     case 'org.created':
     case 'org.renamed':
@@ -54,8 +61,19 @@ function detailText(e, emails) {
       return t('detail.bindingEnded', {
         marketplace: marketLabel(d.marketplace),
         account: d.account_id || '—',
-        reason: has(`reason.${d.reason}`) ? t(`reason.${d.reason}`) : (d.reason || '—'),
+        reason: reasonLabel(d.reason),
       });
+    case 'binding.switched':
+      return t('detail.switched', { marketplace: marketLabel(d.marketplace || e.actor), account });
+    case 'subscription.active':
+    case 'subscription.failed':
+    case 'subscription.cancelling':
+    case 'subscription.ended':
+      return t('detail.binding', { marketplace: marketLabel(d.marketplace || e.actor), account });
+    case 'entitlements.updated':
+      return t('detail.entitlements', { marketplace: marketLabel(d.marketplace || e.actor), count: d.count || '0' });
+    case 'billing.suspended':
+      return t('detail.reason', { reason: reasonLabel(d.reason) });
     case 'member.left':
       return d.reason === 'account closed' ? t('detail.accountClosed', { email: d.email || '' }) : (d.email || '');
     default:
