@@ -18,6 +18,7 @@
 #include "db.h"
 #include "events.h"
 #include "fields.h"
+#include "form.h"
 #include "notify.h"
 #include "page.h"
 #include "request.h"
@@ -196,6 +197,21 @@ aws_resolve_failed(struct request *r, const struct config_aws *listing, int rc,
 	    "AWS Marketplace sent an answer we could not read. Click “Set up your account” again later; if it keeps failing, contact support." });
 }
 
+/*
+ * True when the landing says the subscription is a free trial. AWS adds
+ * x-amzn-marketplace-offer-type=free-trial for free trials only; any other
+ * value (or a repeated field) is not one we know, and is recorded as not a
+ * free trial rather than turning the buyer away.
+ */
+static bool
+aws_free_trial(const struct request *r)
+{
+	const char *offer = kvlist_get(&r->form, "x-amzn-marketplace-offer-type");
+
+	return offer != NULL && kvlist_count(&r->form, "x-amzn-marketplace-offer-type") == 1 &&
+	    strcmp(offer, "free-trial") == 0;
+}
+
 struct aws_landing_tx {
 	struct request *r;
 	const char *partition;
@@ -217,7 +233,7 @@ aws_landing_tx(void *arg)
 		.license_arn = c->license_arn,
 		.customer_identifier = c->customer_identifier,
 		.product_code = c->product_code,
-		.free_trial = field_present(r, "x-amzn-marketplace-offer-type"),
+		.free_trial = aws_free_trial(r),
 	};
 	bool created;
 	int rc;
@@ -325,14 +341,14 @@ aws_sns(struct request *r)
 }
 
 static const struct field aws_landing_fields[] = {
+	/* x-amzn-marketplace-offer-type is read by aws_free_trial(), never refused */
 	{ "x-amzn-marketplace-token", FIELD_TOKEN, 1, 4096, FIELD_REQUIRED, NULL },
-	{ "x-amzn-marketplace-offer-type", FIELD_ENUM, 0, 0, 0, "free-trial" },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 
 static const struct route aws_routes[] = {
-	{ "aws_landing", METHOD_POST, "/marketplace/{}/landing", aws_landing, AUTH_NONE, BODY_FORM,
-	  REPLY_PAGE, aws_landing_fields },
+	{ "aws_landing", METHOD_POST, "/marketplace/{}/landing", aws_landing, AUTH_NONE,
+	  BODY_FORM_MULTIPART, REPLY_PAGE, aws_landing_fields },
 	{ "aws_landing_info", METHOD_GET, "/marketplace/{}/landing", aws_landing_info, AUTH_NONE,
 	  BODY_NONE, REPLY_PAGE, NULL },
 	{ "aws_sns", METHOD_POST, "/marketplace/{}/sns", aws_sns, AUTH_NONE, BODY_RAW, REPLY_JSON, NULL },

@@ -281,7 +281,8 @@ fields_validate(struct request *r)
 		value = NULL;
 		if (f->type == FIELD_ARRAY && r->route->body != BODY_JSON)
 			return ERR_INTERNAL;	/* a route table mistake */
-		if ((f->flags & FIELD_QUERY) != 0 || r->route->body == BODY_FORM) {
+		if ((f->flags & FIELD_QUERY) != 0 || r->route->body == BODY_FORM ||
+		    r->route->body == BODY_FORM_MULTIPART) {
 			list = (f->flags & FIELD_QUERY) != 0 ? &r->query_params : &r->form;
 			if (kvlist_count(list, f->name) > 1)
 				return field_fail(r, f->name, REASON_REPEATED);

@@ -223,11 +223,17 @@ router_read_input(struct request *r)
 	case BODY_JSON:
 		return router_parse_json(r);
 	case BODY_FORM:
-		if (r->body_len > 0 && !router_type_is(r->content_type,
+	case BODY_FORM_MULTIPART:
+		if (r->route->body == BODY_FORM_MULTIPART &&
+		    router_type_is(r->content_type, "multipart/form-data"))
+			rc = form_parse_multipart(r->pool, r->content_type, r->body, r->body_len,
+			    (size_t)r->cfg->max_fields, (size_t)r->cfg->max_field_len, &r->form, &bad);
+		else if (r->body_len > 0 && !router_type_is(r->content_type,
 		    "application/x-www-form-urlencoded"))
 			return ERR_MEDIA_TYPE;
-		rc = form_parse(r->pool, r->body, r->body_len, (size_t)r->cfg->max_fields,
-		    (size_t)r->cfg->max_field_len, &r->form, &bad);
+		else
+			rc = form_parse(r->pool, r->body, r->body_len, (size_t)r->cfg->max_fields,
+			    (size_t)r->cfg->max_field_len, &r->form, &bad);
 		if (rc == ERR_FIELD)
 			r->error_field = bad;
 		return rc;

@@ -5,9 +5,11 @@
  * come from the listing's configuration (aws_cn.*, aws.*).
  *
  *   GET  /marketplace/{aws-cn|aws}/landing  200 page: start from the marketplace
- *   POST /marketplace/{aws-cn|aws}/landing  form x-amzn-marketplace-token
- *        [, x-amzn-marketplace-offer-type=free-trial]:
+ *   POST /marketplace/{aws-cn|aws}/landing  form (urlencoded, or multipart/form-data
+ *        accepted defensively) x-amzn-marketplace-token
+ *        [, x-amzn-marketplace-offer-type]:
  *        303 to /bind with the binding ticket cookie; pages for:
+ *        400 a missing, empty, repeated or malformed token or form,
  *        400 token invalid or expired (click 设置您的账户 again), 400 another
  *        product, 409 a subscription no longer active, 502 a malformed answer,
  *        503 throttled or failing after retries, or no answer in time;

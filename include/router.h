@@ -23,7 +23,12 @@ enum route_auth {
 	AUTH_SERVICE,	/* Authorization: Bearer <internal_token> */
 };
 
-enum route_body { BODY_NONE, BODY_JSON, BODY_FORM, BODY_RAW };
+/*
+ * BODY_FORM is application/x-www-form-urlencoded; BODY_FORM_MULTIPART
+ * takes multipart/form-data as well (a marketplace landing page, where the
+ * sender's encoding is not documented), decoded into the same r->form.
+ */
+enum route_body { BODY_NONE, BODY_JSON, BODY_FORM, BODY_FORM_MULTIPART, BODY_RAW };
 
 /* How errors are answered: JSON for the API, an HTML page for a browser. */
 enum route_reply { REPLY_JSON, REPLY_PAGE };

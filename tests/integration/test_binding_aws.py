@@ -109,15 +109,32 @@ def test_a_get_on_the_landing_url_says_to_start_from_the_marketplace(stack):
     assert requests.get(f"{stack.url}/marketplace/azure/landing").status_code == 404
 
 
+MP = "multipart/form-data; boundary=xyz"
+
+
 @pytest.mark.parametrize("body,content_type,status", [
     ("", "application/x-www-form-urlencoded", 400),
     ("x-amzn-marketplace-token=", "application/x-www-form-urlencoded", 400),
     ("x-amzn-marketplace-token=" + "A" * 5000, "application/x-www-form-urlencoded", 400),
     ("x-amzn-marketplace-token=abc&x-amzn-marketplace-token=def", "application/x-www-form-urlencoded", 400),
     ("x-amzn-marketplace-token=%3Cscript%3E", "application/x-www-form-urlencoded", 400),
-    ("x-amzn-marketplace-token=abc&x-amzn-marketplace-offer-type=paid", "application/x-www-form-urlencoded", 400),
     ("x-amzn-marketplace-token=%zz", "application/x-www-form-urlencoded", 400),
     ('{"x-amzn-marketplace-token": "abc"}', "application/json", 415),
+    ("x-amzn-marketplace-token=abc", "text/plain", 415),
+    # multipart/form-data is taken too (aws.h), with the same rules and caps
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\nabc\r\n--xyz--',
+     "multipart/form-data", 400),                                          # no boundary
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\nabc\r\n', MP, 400),
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"; filename="t.txt"\r\n\r\n'
+     'abc\r\n--xyz--', MP, 400),                                            # a file
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\n\r\n--xyz--', MP, 400),
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\n' + "A" * 5000 +
+     '\r\n--xyz--', MP, 400),
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\nabc\r\n'
+     '--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\ndef\r\n--xyz--', MP, 400),
+    ('--xyz\r\nContent-Disposition: form-data; name="x-amzn-marketplace-token"\r\n\r\n<script>\r\n--xyz--', MP, 400),
+    ("".join(f'--xyz\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n1\r\n' for i in range(65)) + "--xyz--",
+     MP, 400),                                                               # max_fields is 64
 ])
 def test_bad_landing_forms_get_a_page_and_change_nothing(stack, sim, body, content_type, status):
     before = count(stack, "SELECT COUNT(*) FROM subscriptions")
@@ -145,6 +162,41 @@ def test_resolve_failures_get_a_clear_page(stack, sim, behaviour, status, words,
     assert 'href="http://localhost:' in r.text    # back to the listing
     assert len(sim.calls("ResolveCustomer")) == attempts
     assert count(stack, "SELECT COUNT(*) FROM subscriptions") == before
+
+
+def test_a_multipart_landing_is_taken_like_a_form(stack, sim, user):
+    """protocols/aws-marketplace.md §1: the fulfillment POST is a form; multipart is accepted
+    defensively. A browser's multipart body (requests builds one the same way) lands as well."""
+    tok = sim.token(trial=True)
+    fields = {"x-amzn-marketplace-token": (None, tok["token"]), "x-amzn-marketplace-offer-type": (None, "free-trial")}
+    r = user.s.post(f"{stack.url}/marketplace/aws-cn/landing", files=fields, allow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == stack.url + "/bind"
+    assert r.request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert user.get("/api/binding").json()["account_id"] == tok["subscription"]["account_id"]
+    assert stack.sql(f"SELECT free_trial FROM subscriptions "
+                     f"WHERE license_arn = '{tok['subscription']['license_arn']}'") == [["1"]]
+    resolved = sim.calls("ResolveCustomer")
+    assert len(resolved) == 1 and resolved[0]["request"]["body"] == {"RegistrationToken": tok["token"]}
+
+
+def test_multipart_is_for_the_landing_only(stack):
+    r = requests.post(f"{stack.url}/marketplace/aliyun/spi", files={"action": (None, "createInstance")})
+    assert r.status_code == 415 and error_code(r) == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("offer", ["paid", "Free-Trial", "free-trial ", "<b>\x01",
+                                   "free-trial&x-amzn-marketplace-offer-type=paid"])
+def test_an_unknown_offer_type_lands_as_no_free_trial(stack, sim, offer):
+    """Only x-amzn-marketplace-offer-type=free-trial means a free trial; any other value (or a
+    repeated field) is recorded as not one and never turns the buyer away."""
+    tok = sim.token()
+    body = "x-amzn-marketplace-token=" + requests.utils.quote(tok["token"], safe="") + \
+        "&x-amzn-marketplace-offer-type=" + requests.utils.quote(offer, safe="&=")
+    r = requests.post(f"{stack.url}/marketplace/aws-cn/landing", data=body,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"}, allow_redirects=False)
+    assert r.status_code == 303
+    assert stack.sql(f"SELECT free_trial FROM subscriptions "
+                     f"WHERE license_arn = '{tok['subscription']['license_arn']}'") == [["0"]]
 
 
 def test_throttling_is_retried_with_backoff(stack, sim):
