@@ -228,7 +228,7 @@ aws_landing_tx(void *arg)
 	const struct aws_customer *c = tx->customer;
 	struct subscription_keys k = {
 		.marketplace = tx->partition,
-		.account_id = c->account_id != NULL ? c->account_id : c->customer_identifier,
+		.account_id = c->account_id,	/* NULL for an older listing: no account id given */
 		.customer_aws_account_id = c->account_id,
 		.license_arn = c->license_arn,
 		.customer_identifier = c->customer_identifier,
@@ -243,7 +243,8 @@ aws_landing_tx(void *arg)
 		return rc;
 	if (created) {
 		rc = events_record(&r->worker->db, r->pool, NULL, 0, tx->partition, "subscription.registered",
-		    "account_id", k.account_id, "subscription", pool_printf(r->pool, "%lld", tx->sub.id), NULL);
+		    "account_id", k.account_id, "customer_identifier", k.customer_identifier,
+		    "subscription", pool_printf(r->pool, "%lld", tx->sub.id), NULL);
 		if (rc != ERR_OK)
 			return rc;
 	}

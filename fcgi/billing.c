@@ -15,6 +15,7 @@
 #include "meter.h"
 #include "orgs.h"
 #include "request.h"
+#include "subscriptions.h"
 #include "worker.h"
 #include "banned.h"
 
@@ -139,6 +140,7 @@ billing_payment(struct request *r, const char *org_id, int *rc)
 	p = json_object_new_object();
 	jw_str(p, "marketplace", db_text(&res, 0, 0));
 	jw_str(p, "account_id", db_text(&res, 0, 1));
+	jw_str(p, "customer_identifier", db_text(&res, 0, 6));
 	jw_str(p, "subscription_status", db_text(&res, 0, 2));
 	jw_str(p, "bound_at", db_text(&res, 0, 3));
 	jw_str(p, "bound_by", db_text(&res, 0, 4));
@@ -265,26 +267,21 @@ billing_unbind_tx(void *arg)
 	struct billing_unbind_tx *tx = arg;
 	struct request *r = tx->r;
 	const char *org_id = r->path_param[0];
-	struct db_result res, sub;
+	struct subscription sub;
+	struct db_result res;
 	enum org_role role;
 	int rc;
 
-	rc = orgs_role(r, org_id, true, &role);
+	/* Lock order (db.h): subscription, org, membership, binding. */
+	rc = orgs_valid_id(org_id) ? binding_unbind_lock(&r->worker->db, r->pool, org_id, &sub) : ERR_NOT_FOUND;
+	if (rc == ERR_OK)
+		rc = orgs_role(r, org_id, true, &role);
 	if (rc != ERR_OK)
 		return rc;
 	if (!orgs_role_can_bill(role))
 		return ERR_INSUFFICIENT_ROLE;
-	rc = db_run(&r->worker->db, r->pool, STMT_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
-	if (rc == ERR_OK)
-		rc = db_run(&r->worker->db, r->pool, STMT_BINDING_OF_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
-	if (rc != ERR_OK)
-		return rc;
-	if (res.nrows == 0)
-		return ERR_NOT_BOUND;
-	rc = db_run(&r->worker->db, r->pool, STMT_SUB_GET, &sub, DB_ARGS(DB_INT(db_int(&res, 0, 1))));
-	if (rc == ERR_OK)
-		rc = binding_end(&r->worker->db, r->pool, db_int(&res, 0, 0), org_id, "unbound",
-		    r->cfg->grace_seconds, "user", r->user.user_id, db_text(&sub, 0, 0), db_text(&sub, 0, 1));
+	rc = binding_unbind_end(&r->worker->db, r->pool, org_id, &sub, "unbound", r->cfg->grace_seconds,
+	    "user", r->user.user_id);
 	if (rc == ERR_OK)
 		rc = db_run(&r->worker->db, r->pool, STMT_ORG_BILLING_GET, &res, DB_ARGS(DB_TEXT(org_id)));
 	if (rc == ERR_OK)
@@ -333,6 +330,7 @@ billing_status(struct request *r)
 	jw_str(root, "grace_deadline", db_text(&res, 0, 2));
 	jw_str(root, "marketplace", bound.nrows == 1 ? db_text(&bound, 0, 0) : NULL);
 	jw_str(root, "account_id", bound.nrows == 1 ? db_text(&bound, 0, 1) : NULL);
+	jw_str(root, "customer_identifier", bound.nrows == 1 ? db_text(&bound, 0, 6) : NULL);
 	return reply_json(r, 200, root);
 }
 

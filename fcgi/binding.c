@@ -162,6 +162,7 @@ binding_context(struct request *r)
 	jw_str(root, "marketplace", db_text(&sub, 0, 0));
 	jw_str(root, "listing_url", mp != NULL && mp->listing_url(r->cfg)[0] != '\0' ? mp->listing_url(r->cfg) : NULL);
 	jw_str(root, "account_id", db_text(&sub, 0, 1));
+	jw_str(root, "customer_identifier", db_text(&sub, 0, 3));
 	jw_str(root, "subscription_status", db_text(&sub, 0, 2));
 	jw_str(root, "expires_at", expires);
 	jw_bool(root, "signed_in", r->signed_in);
@@ -190,18 +191,42 @@ binding_context(struct request *r)
 	return reply_json(r, 200, root);
 }
 
+/*
+ * The unique keys caught a binding the locks did not: which one. The
+ * other binding is committed (or ours to see) by now, so a plain read of
+ * the subscription's active binding tells whether it was the subscription
+ * or else the org that got bound meanwhile.
+ */
+static int
+binding_conflict(struct db *db, struct pool *pool, long long subscription_id)
+{
+	struct db_result res;
+	int rc;
+
+	rc = db_run(db, pool, STMT_BINDING_OF_SUB, &res, DB_ARGS(DB_INT(subscription_id)));
+	if (rc != ERR_OK)
+		return rc;
+	return res.nrows > 0 ? ERR_SUBSCRIPTION_BOUND : ERR_ORG_BOUND;
+}
+
 int
 binding_create(struct db *db, struct pool *pool, const char *org_id, long long subscription_id,
     long long user_id, const char *marketplace, const char *account_id, long long *binding_id)
 {
-	struct db_result current, res;
+	struct db_result current, held, res;
 	const char *starts = NULL;
 	int rc;
 
 	rc = db_run(db, pool, STMT_BINDING_OF_ORG_LOCK, &current, DB_ARGS(DB_TEXT(org_id)));
 	if (rc != ERR_OK)
 		return rc;
-	if (current.nrows > 0 && strcmp(db_text(&current, 0, 2), "unsubscribe_pending") != 0)
+	held.nrows = 0;
+	/* The current subscription is only read: locking it now would break the lock order. */
+	if (current.nrows > 0 && (rc = db_run(db, pool, STMT_SUB_GET, &held,
+	    DB_ARGS(DB_INT(db_int(&current, 0, 1))))) != ERR_OK)
+		return rc;
+	if (current.nrows > 0 && (held.nrows == 0 ||
+	    strcmp(db_text(&held, 0, 2), "unsubscribe_pending") != 0))
 		return ERR_ORG_BOUND;
 	rc = db_run(db, pool, STMT_BINDING_OF_SUB_LOCK, &res, DB_ARGS(DB_INT(subscription_id)));
 	if (rc != ERR_OK)
@@ -222,15 +247,15 @@ binding_create(struct db *db, struct pool *pool, const char *org_id, long long s
 		    DB_ARGS(DB_TEXT(starts), DB_INT(db_int(&current, 0, 0))));
 		if (rc == ERR_OK)
 			rc = events_record(db, pool, org_id, user_id, user_id > 0 ? "user" : marketplace,
-			    "binding.replaced", "marketplace", db_text(&current, 0, 3),
-			    "account_id", db_text(&current, 0, 4), "until", starts, NULL);
+			    "binding.replaced", "marketplace", db_text(&held, 0, 0),
+			    "account_id", db_text(&held, 0, 1), "until", starts, NULL);
 		if (rc != ERR_OK)
 			return rc;
 	}
 	rc = db_run(db, pool, STMT_BINDING_INSERT, &res, DB_ARGS(DB_TEXT(org_id), DB_INT(subscription_id),
 	    user_id > 0 ? DB_INT(user_id) : DB_NULL, DB_TEXT_OR_NULL(starts)));
 	if (rc == ERR_DB_DUPLICATE)
-		return ERR_ORG_BOUND;	/* the unique keys caught a race the locks did not */
+		return binding_conflict(db, pool, subscription_id);
 	if (rc != ERR_OK)
 		return rc;
 	*binding_id = (long long)res.insert_id;
@@ -258,6 +283,46 @@ binding_end(struct db *db, struct pool *pool, long long binding_id, const char *
 	return rc;
 }
 
+int
+binding_unbind_lock(struct db *db, struct pool *pool, const char *org_id, struct subscription *sub)
+{
+	struct db_result res;
+	int rc;
+
+	memset(sub, 0, sizeof(*sub));
+	/* Which subscription to lock first: read, then checked under the locks. */
+	rc = db_run(db, pool, STMT_BINDING_SUB_OF_ORG, &res, DB_ARGS(DB_TEXT(org_id)));
+	if (rc == ERR_OK && res.nrows == 1)
+		rc = subscriptions_lock(db, pool, db_int(&res, 0, 0), sub);
+	if (rc == ERR_OK)
+		rc = db_run(db, pool, STMT_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
+	if (rc != ERR_OK)
+		return rc;
+	return res.nrows == 1 ? ERR_OK : ERR_NOT_FOUND;
+}
+
+int
+binding_unbind_end(struct db *db, struct pool *pool, const char *org_id, const struct subscription *sub,
+    const char *reason, long grace_seconds, const char *actor, long long actor_user_id)
+{
+	struct db_result res;
+	int rc;
+
+	rc = db_run(db, pool, STMT_BINDING_OF_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows == 0)
+		return ERR_NOT_BOUND;
+	/*
+	 * Bound to another subscription since binding_unbind_lock read it:
+	 * its lock would come after the org's. Run the transaction again.
+	 */
+	if (db_int(&res, 0, 1) != sub->id)
+		return ERR_DB_DEADLOCK;
+	return binding_end(db, pool, db_int(&res, 0, 0), org_id, reason, grace_seconds, actor,
+	    actor_user_id, sub->marketplace, sub->account_id);
+}
+
 struct binding_confirm_tx {
 	struct request *r;
 	const char *attempt;
@@ -276,7 +341,7 @@ binding_confirm_tx(void *arg)
 	enum org_role role;
 	int rc;
 
-	/* Lock order: attempt, subscription, org, membership, bindings. */
+	/* Lock order (db.h): attempt, subscription, org, membership, bindings. */
 	rc = binding_attempt_check(r, tx->attempt, true, &subscription_id, NULL);
 	if (rc != ERR_OK)
 		return rc;
@@ -329,6 +394,7 @@ binding_confirm(struct request *r)
 	jw_str(b, "org_name", tx.org_name);
 	jw_str(b, "marketplace", tx.sub.marketplace);
 	jw_str(b, "account_id", tx.sub.account_id);
+	jw_str(b, "customer_identifier", tx.sub.customer_identifier);
 	jw_add(root, "binding", b);
 	return reply_json(r, 200, root);
 }

@@ -27,6 +27,7 @@
 #include "migrate.h"
 #include "notify.h"
 #include "orgs.h"
+#include "subscriptions.h"
 #include "text.h"
 #include "ticket.h"
 #include "worker.h"
@@ -272,24 +273,15 @@ ctl_unbind_tx(void *arg)
 {
 	struct ctl *c = ((void **)arg)[0];
 	const char *org_id = ((void **)arg)[1];
-	struct db_result res, sub;
+	struct subscription sub;
 	int rc;
 
-	rc = db_run(&c->w.db, &c->w.pool, STMT_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
+	/* Lock order (db.h): subscription, org, binding. */
+	rc = binding_unbind_lock(&c->w.db, &c->w.pool, org_id, &sub);
 	if (rc != ERR_OK)
 		return rc;
-	if (res.nrows == 0)
-		return ERR_NOT_FOUND;
-	rc = db_run(&c->w.db, &c->w.pool, STMT_BINDING_OF_ORG_LOCK, &res, DB_ARGS(DB_TEXT(org_id)));
-	if (rc != ERR_OK)
-		return rc;
-	if (res.nrows == 0)
-		return ERR_NOT_BOUND;
-	rc = db_run(&c->w.db, &c->w.pool, STMT_SUB_GET, &sub, DB_ARGS(DB_INT(db_int(&res, 0, 1))));
-	if (rc != ERR_OK)
-		return rc;
-	return binding_end(&c->w.db, &c->w.pool, db_int(&res, 0, 0), org_id, "unbound by an operator",
-	    c->app.cfg.grace_seconds, "operator", 0, db_text(&sub, 0, 0), db_text(&sub, 0, 1));
+	return binding_unbind_end(&c->w.db, &c->w.pool, org_id, &sub, "unbound by an operator",
+	    c->app.cfg.grace_seconds, "operator", 0);
 }
 
 static int

@@ -273,6 +273,9 @@ notify_status_in(const char *status, const char *set)
  *   unsubscribe-*  live (pending, active, unsubscribe_pending), then any:
  *                  an ended one makes the message stale, never unmatched,
  *                  so it cannot touch a later agreement.
+ * A message older than the last one applied to an ended subscription of
+ * the customer belongs to that ended agreement: it never matches a live
+ * row (a resubscription's fresh one), and the next landing drops it.
  */
 static int
 notify_find_subscription(struct notify *n, long long *id)
@@ -281,7 +284,9 @@ notify_find_subscription(struct notify *n, long long *id)
 	static const char *const unsubscribe[] = { "pending|active|unsubscribe_pending",
 		"pending|active|unsubscribe_pending|failed|ended", NULL };
 	const char *const *order = strncmp(n->action, "subscribe-", 10) == 0 ? subscribe : unsubscribe;
+	const char *status, *ended_at = NULL;
 	struct db_result res;
+	bool old;
 	size_t i;
 	int rc;
 
@@ -290,10 +295,19 @@ notify_find_subscription(struct notify *n, long long *id)
 	    DB_ARGS(DB_TEXT(n->partition), DB_TEXT(n->customer)));
 	if (rc != ERR_OK)
 		return rc;
+	for (i = 0; i < res.nrows; i++)
+		if (strcmp(db_text(&res, i, 1), "ended") == 0 && db_text(&res, i, 2) != NULL &&
+		    (ended_at == NULL || strcmp(db_text(&res, i, 2), ended_at) > 0))
+			ended_at = db_text(&res, i, 2);
+	old = ended_at != NULL && strcmp(n->time, ended_at) < 0;
 	for (; *order != NULL && *id == 0; order++)
-		for (i = 0; i < res.nrows && *id == 0; i++)
-			if (notify_status_in(db_text(&res, i, 1), *order))
+		for (i = 0; i < res.nrows && *id == 0; i++) {
+			status = db_text(&res, i, 1);
+			if (old && strcmp(status, "ended") != 0)
+				continue;
+			if (notify_status_in(status, *order))
 				*id = db_int(&res, i, 0);
+		}
 	return ERR_OK;
 }
 
@@ -330,19 +344,32 @@ int
 notify_apply_unmatched(struct worker *w, struct subscription *sub)
 {
 	struct notify n = { .w = w, .partition = sub->marketplace, .subscription_id = sub->id };
-	struct db_result res;
+	struct db_result res, ended;
+	const char *ended_at, *time;
 	bool applied;
 	size_t i;
 	int rc;
 
 	if (sub->customer_identifier == NULL)
 		return ERR_OK;
+	rc = db_run(&w->db, &w->pool, STMT_SUB_CUSTOMER_ENDED_AT, &ended,
+	    DB_ARGS(DB_TEXT(sub->marketplace), DB_TEXT(sub->customer_identifier)));
+	if (rc != ERR_OK)
+		return rc;
+	ended_at = db_text(&ended, 0, 0);
 	rc = db_run(&w->db, &w->pool, STMT_INBOX_UNMATCHED_LOCK, &res,
 	    DB_ARGS(DB_TEXT(sub->marketplace), DB_TEXT(sub->customer_identifier)));
 	for (i = 0; rc == ERR_OK && i < res.nrows; i++) {
-		rc = notify_transition(w, sub, db_text(&res, i, 1), db_text(&res, i, 2), &applied);
-		n.state = applied ? "applied" : "stale";
-		n.note = "applied when the subscription registered";
+		time = db_text(&res, i, 2);
+		if (ended_at != NULL && strcmp(time, ended_at) < 0) {
+			/* About an earlier agreement of this customer, which has ended. */
+			n.state = "stale";
+			n.note = "older than the end of an earlier subscription of this customer";
+		} else {
+			rc = notify_transition(w, sub, db_text(&res, i, 1), time, &applied);
+			n.state = applied ? "applied" : "stale";
+			n.note = "applied when the subscription registered";
+		}
 		if (rc == ERR_OK)
 			rc = notify_settle(&n, db_int(&res, i, 0));
 	}

@@ -11,9 +11,13 @@
  *        303 to /bind with the binding ticket cookie; pages for:
  *        400 a missing, empty, repeated or malformed token or form,
  *        400 token invalid or expired (click 设置您的账户 again), 400 another
- *        product, 409 a subscription no longer active, 502 a malformed answer,
- *        503 throttled or failing after retries, or no answer in time;
- *        404 for an unknown or disabled partition.
+ *        product, 409 a subscription no longer active (failed, or an ended
+ *        agreement: an older listing's resubscription lands afresh, see
+ *        subscriptions.h), 502 a malformed answer, 503 throttled or failing
+ *        after retries, DisabledApiException, or no answer in time;
+ *        415 another content type; 404 for an unknown or disabled partition.
+ *        offer-type free-trial records a free trial; any other value is
+ *        recorded as not one, never refused.
  *   POST /marketplace/{aws-cn|aws}/sns      an SNS message (notify.h): 200 applied, recorded or
  *        seen before; 403 forged or not ours (SNS does not retry a 4xx); 503 try again later
  *

@@ -15,7 +15,8 @@
  *                                          left, or null),grants:[{granted_micros,
  *                                          remaining_micros,granted_at,expires_at}]},
  *                                          "payment":null|{marketplace,account_id,
- *                                          subscription_status,bound_at,bound_by,bill_url,
+ *                                          customer_identifier,subscription_status,bound_at,
+ *                                          bound_by,bill_url,
  *                                          starts_at (set while a switch waits for the hour)},
  *                                          "marketplaces":[{id,listing_url}]}; 404 not a member
  *   GET  /api/orgs/{org}/billing/history  200 {"bills":[{period_start,period_end,currency,
@@ -25,7 +26,12 @@
  *                                          insufficient_role; 404; 409 not_bound
  *   GET  /internal/orgs/{org}/billing-status  (Authorization: Bearer <internal_token>)
  *                                          200 {"org_id","status","grace_deadline",
- *                                          "marketplace","account_id"}; 401; 404
+ *                                          "marketplace","account_id",
+ *                                          "customer_identifier"}; 401; 404
+ *
+ * account_id is the paying account (AWS account ID, Alibaba UID); an
+ * older AWS listing names the buyer only by its customer identifier
+ * (客户标识符): account_id is then null and customer_identifier set.
  *
  * status is "none", "marketplace", "grace" (with its deadline) or
  * "suspended"; a grace window past its deadline reads "suspended" even

@@ -12,6 +12,17 @@
  * marked broken, every later db_run() fails with ERR_DB until db_rollback().
  *
  * Result cells are copied into the caller's pool and die with it.
+ *
+ * Lock order. A transaction that locks rows of several of these tables
+ * locks them in this order, so two of them never wait on each other in a
+ * circle: binding attempt, subscription, org, membership, binding. A row
+ * needed before its turn (an org's subscription, found through its
+ * binding) is first read without a lock, locked in its turn and checked
+ * again once the later locks are held; if it changed, the transaction runs
+ * again. Confirming a binding, unbinding (binding.h: the billing page and
+ * mpbindctl unbind) and the Alibaba SPI follow it. Known exception:
+ * notify.c ends a subscription's bindings (locking them) before it moves
+ * their org into grace.
  */
 #ifndef MPBIND_DB_H
 #define MPBIND_DB_H

@@ -61,7 +61,9 @@ int notify_give_up(struct worker *w, const char *partition, const char *body, si
 
 /*
  * Applies the unmatched messages of sub's customer to sub, oldest first,
- * inside the caller's transaction (the landing that created sub).
+ * inside the caller's transaction (the landing that created sub). Those
+ * older than the last message of an ended subscription of the customer
+ * are about that agreement: they are settled stale, never applied to sub.
  */
 int notify_apply_unmatched(struct worker *w, struct subscription *sub);
 

@@ -132,8 +132,10 @@
 	X(SUB_INSERT, "INSERT INTO subscriptions (marketplace, external_key, account_id, customer_aws_account_id, " \
 	    "license_arn, customer_identifier, product_code, status, free_trial, created_at, updated_at) " \
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(6), NOW(6))") \
-	/* subscriptions.c: a subscription by its marketplace key, locked: id, status */ \
-	X(SUB_BY_KEY_LOCK, "SELECT id, status FROM subscriptions WHERE external_key = ? FOR UPDATE") \
+	/* subscriptions.c: the subscription of a marketplace key, locked: the live one, else the newest \
+	 * ended one (key): id, status */ \
+	X(SUB_BY_KEY_LOCK, "SELECT id, status FROM subscriptions WHERE external_key = ? " \
+	    "ORDER BY status = 'ended', id DESC LIMIT 1 FOR UPDATE") \
 	/* subscriptions.c: a subscription by id, locked: marketplace, account, status, customer id, license */ \
 	X(SUB_LOCK, "SELECT marketplace, account_id, status, customer_identifier, license_arn, product_code, " \
 	    "DATE_FORMAT(notified_at, '%Y-%m-%d %H:%i:%s.%f') FROM subscriptions WHERE id = ? FOR UPDATE") \
@@ -156,16 +158,20 @@
 	    "DATE_FORMAT(expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM binding_attempts WHERE id = ? FOR UPDATE") \
 	/* binding.c: an attempt used up (user, binding, id) */ \
 	X(ATTEMPT_USE, "UPDATE binding_attempts SET used_at = NOW(6), used_by = ?, binding_id = ? WHERE id = ?") \
-	/* binding.c: a subscription for the wizard: marketplace, account, status */ \
-	X(SUB_GET, "SELECT marketplace, account_id, status FROM subscriptions WHERE id = ?") \
+	/* binding.c: a subscription for the wizard: marketplace, account (NULL for an older AWS listing), \
+	 * status, customer identifier */ \
+	X(SUB_GET, "SELECT marketplace, account_id, status, customer_identifier FROM subscriptions WHERE id = ?") \
 	/* binding.c: the org a subscription is actively bound to: org id, org name */ \
 	X(BINDING_OF_SUB, "SELECT b.org_id, o.name FROM bindings b JOIN orgs o ON o.id = b.org_id " \
 	    "WHERE b.active_subscription = ?") \
 	/* binding.c: the same, locked */ \
 	X(BINDING_OF_SUB_LOCK, "SELECT id, org_id FROM bindings WHERE active_subscription = ? FOR UPDATE") \
-	/* binding.c, billing.c: an org's active binding, locked: id, subscription */ \
-	X(BINDING_OF_ORG_LOCK, "SELECT b.id, b.subscription_id, s.status, s.marketplace, s.account_id " \
-	    "FROM bindings b JOIN subscriptions s ON s.id = b.subscription_id WHERE b.active_org = ? FOR UPDATE") \
+	/* binding.c: the subscription an org is actively bound to, not locked: it is locked next, \
+	 * before the org (the lock order, db.h) (org): subscription */ \
+	X(BINDING_SUB_OF_ORG, "SELECT subscription_id FROM bindings WHERE active_org = ?") \
+	/* binding.c: an org's active binding, locked (the binding row only, never its subscription: \
+	 * that comes before the org in the lock order): id, subscription */ \
+	X(BINDING_OF_ORG_LOCK, "SELECT id, subscription_id FROM bindings WHERE active_org = ? FOR UPDATE") \
 	/* binding.c: the start of the next hour, one value for both ends of a switch */ \
 	X(NEXT_HOUR, "SELECT DATE_FORMAT(NOW(6) + INTERVAL 1 HOUR, '%Y-%m-%d %H:00:00.000000')") \
 	/* binding.c: a binding replaced by another from a given time (time, id) */ \
@@ -195,11 +201,13 @@
 	    "billing_status), DATE_FORMAT(grace_deadline, '%Y-%m-%dT%H:%i:%sZ'), " \
 	    "GREATEST(0, TIMESTAMPDIFF(SECOND, NOW(6), grace_deadline)), UNIX_TIMESTAMP(created_at) " \
 	    "FROM orgs WHERE id = ?") \
-	/* billing.c: an org's active binding: marketplace, account, subscription status, bound at, \
-	 * bound by (email), when it starts paying if that is still ahead (a switch at the hour) */ \
+	/* billing.c: an org's active binding: marketplace, account (NULL for an older AWS listing), \
+	 * subscription status, bound at, bound by (email), when it starts paying if that is still ahead \
+	 * (a switch at the hour), customer identifier */ \
 	X(BINDING_OF_ORG, "SELECT s.marketplace, s.account_id, s.status, " \
 	    "DATE_FORMAT(b.bound_at, '%Y-%m-%dT%H:%i:%sZ'), u.email, " \
-	    "IF(b.starts_at > NOW(6), DATE_FORMAT(b.starts_at, '%Y-%m-%dT%H:%i:%sZ'), NULL) FROM bindings b " \
+	    "IF(b.starts_at > NOW(6), DATE_FORMAT(b.starts_at, '%Y-%m-%dT%H:%i:%sZ'), NULL), " \
+	    "s.customer_identifier FROM bindings b " \
 	    "JOIN subscriptions s ON s.id = b.subscription_id LEFT JOIN users u ON u.id = b.bound_by " \
 	    "WHERE b.active_org = ?") \
 	\
@@ -235,9 +243,15 @@
 	/* notify.c: the org a customer's subscriptions were last bound to (marketplace, customer): org */ \
 	X(ORG_OF_CUSTOMER_LAST, "SELECT b.org_id FROM bindings b JOIN subscriptions s ON s.id = b.subscription_id " \
 	    "WHERE s.marketplace = ? AND s.customer_identifier = ? ORDER BY b.ended_at IS NULL DESC, b.id DESC LIMIT 1") \
-	/* notify.c: the subscriptions of a customer, newest first, locked: id, status */ \
-	X(SUB_BY_CUSTOMER_LOCK, "SELECT id, status FROM subscriptions WHERE marketplace = ? AND customer_identifier = ? " \
+	/* notify.c: the subscriptions of a customer, newest first, locked: id, status, time of the last \
+	 * lifecycle message applied */ \
+	X(SUB_BY_CUSTOMER_LOCK, "SELECT id, status, DATE_FORMAT(notified_at, '%Y-%m-%d %H:%i:%s.%f') " \
+	    "FROM subscriptions WHERE marketplace = ? AND customer_identifier = ? " \
 	    "ORDER BY id DESC LIMIT 20 FOR UPDATE") \
+	/* notify.c: when the customer's last ended subscription got its last message (marketplace, \
+	 * customer): time or NULL */ \
+	X(SUB_CUSTOMER_ENDED_AT, "SELECT DATE_FORMAT(MAX(notified_at), '%Y-%m-%d %H:%i:%s.%f') FROM subscriptions " \
+	    "WHERE marketplace = ? AND customer_identifier = ? AND status = 'ended'") \
 	/* notify.c: the Timestamp of the last lifecycle message applied (time, id) */ \
 	X(SUB_NOTIFIED, "UPDATE subscriptions SET notified_at = ? WHERE id = ?") \
 	/* notify.c: unsubscribe-pending: send this subscription's unsent usage now (id) */ \
@@ -392,9 +406,10 @@
 	X(RECONCILE_OPEN, "SELECT DISTINCT u.org_id, UNIX_TIMESTAMP(u.hour) FROM usage_records u LEFT JOIN org_hours o " \
 	    "ON o.org_id = u.org_id AND o.hour = u.hour WHERE o.org_id IS NULL AND u.hour >= FROM_UNIXTIME(?) " \
 	    "AND u.hour < FROM_UNIXTIME(?) AND u.hour < FROM_UNIXTIME(?) ORDER BY 1, 2 LIMIT 10000") \
-	/* ctl.c: an org's ledger, newest first (org, limit): id, hour, marketplace, account, quantity, state, \
-	 * code, attempts */ \
-	X(LEDGER_OF_ORG, "SELECT l.id, DATE_FORMAT(l.hour, '%Y-%m-%dT%H:00Z'), l.marketplace, s.account_id, l.quantity, " \
+	/* ctl.c: an org's ledger, newest first (org, limit): id, hour, marketplace, account (the customer \
+	 * identifier of an older AWS listing), quantity, state, code, attempts */ \
+	X(LEDGER_OF_ORG, "SELECT l.id, DATE_FORMAT(l.hour, '%Y-%m-%dT%H:00Z'), l.marketplace, " \
+	    "COALESCE(s.account_id, s.customer_identifier), l.quantity, " \
 	    "l.state, l.result_code, l.attempts FROM ledger l JOIN org_hours o ON o.subscription_id = l.subscription_id " \
 	    "AND o.hour = l.hour JOIN subscriptions s ON s.id = l.subscription_id WHERE o.org_id = ? " \
 	    "ORDER BY l.hour DESC LIMIT ?") \

@@ -235,6 +235,7 @@ const STRINGS = {
   'mp.account.aws-cn': ['亚马逊云科技 Account ID', 'AWS account ID'],
   'mp.account.aws': ['AWS Account ID', 'AWS account ID'],
   'mp.account.aliyun': ['阿里云账号 UID', 'Alibaba Cloud account UID'],
+  'mp.customerIdentifier': ['客户标识符', 'Customer identifier'],
 
   // Binding wizard (/bind)
   'bind.title': ['授权使用云市场扣费', 'Authorize marketplace billing'],

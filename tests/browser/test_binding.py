@@ -16,12 +16,18 @@ the billing overview. Screenshots of every page go to var/test/screenshots/.
 
 import re
 import secrets
+import shutil
+import subprocess
+import tempfile
 import time
 
 import pytest
 import requests
 
 from api import PASSWORD, Api, new_user, unique_email
+from stack import Stack, binary
+from stackopts import TEST_OPTIONS
+from tickets import forge_ticket
 
 P = "aws-cn"
 FAST = {
@@ -466,6 +472,108 @@ def test_global_aws_listing_uses_its_own_words(stack, sim, browser, shot):
     assert reveal_account(b) == account
     assert b.text_of("#payment-account").startswith("AWS Account ID")
     shot(b, "02-billing")
+
+
+def test_a_ticket_past_its_own_expiry_shows_the_expired_page(stack, sim, browser, shot):
+    """The wizard's ticket expires by its own signed expiry (not only its attempt's): 绑定已过期, with
+    what to do, and 确认绑定 binds nothing."""
+    user = new_user(stack.url, "lateticket")
+    org = user.create_org("Late ticket")
+    tok = sim.token(account_id=account_id())
+    land_api(stack, user, tok["token"])
+    expired = forge_ticket(stack, user.s.cookies["mpb_bind"], int(time.time()) - 5)
+    b = browser()
+    b.adopt(user)
+    b.driver.execute_cdp_cmd("Network.setCookie", {"name": "mpb_bind", "value": expired, "url": stack.url + "/",
+                                                   "path": "/", "httpOnly": True, "sameSite": "Lax"})
+    b.open("/bind")
+    b.wait_text("#bind-problem-title", "绑定已过期")
+    assert b.find("#bind-problem").get_attribute("data-code") == "ticket_expired"
+    assert "设置您的账户" in b.text_of("#bind-problem-hint")
+    assert not b.all("#bind-confirm")
+    assert stack.sql(f"SELECT COUNT(*) FROM bindings WHERE org_id = '{org['id']}'") == [["0"]]
+    shot(b, "01-ticket-expired")
+
+
+def test_an_older_listing_shows_the_customer_identifier(stack, sim, browser, shot):
+    """An older AWS listing gives only a CustomerIdentifier: the billing overview labels it 客户标识符
+    (never 亚马逊云科技 Account ID), in both languages."""
+    user = new_user(stack.url, "legacy")
+    org = user.create_org("Legacy listing")
+    r = requests.post(f"{sim.url}/_sim/aws/{P}/subscriptions",
+                      json={"account_id": account_id(), "style": "legacy", "notify": "now"})
+    assert r.status_code == 200, r.text
+    sub = r.json()["subscription"]
+    b = browser()
+    b.adopt(user)
+    sim_open(b, sim, f"/aws/{P}/subscription/{sub['id']}")
+    set_up_account(b)
+    b.wait_path("/bind")
+    b.find("#bind-orgs")
+    assert not b.all("#bind-account")       # no AWS account ID to show
+    assert b.find(f"#bind-org-{org['id']}").is_selected()
+    b.click("#bind-confirm")
+    b.wait_text("#bind-success", "授权成功")
+    b.click("#bind-enter")
+    b.wait_text("#payment-tag", "已绑定")
+    assert reveal_account(b) == sub["customer_identifier"]
+    assert b.text_of("#payment-account-label") == "客户标识符"
+    shot(b, "01-billing-customer-identifier")
+    b.click("[data-lang=en]")
+    b.wait_text("#payment-tag", "Bound")
+    assert reveal_account(b) == sub["customer_identifier"]
+    assert b.text_of("#payment-account-label") == "Customer identifier"
+    shot(b, "02-billing-customer-identifier-english")
+    b.click("[data-lang=zh]")
+    b.wait_text("#payment-tag", "已绑定")
+
+
+@pytest.fixture(scope="module")
+def no_creation_stack():
+    """A stack of its own where users may not create organizations (orgs.allow_creation = no)."""
+    var = tempfile.mkdtemp(prefix="mpbind-nocreate-")
+    s = Stack(var, options=dict(TEST_OPTIONS, allow_org_creation=False))
+    try:
+        s.up(meterd=False)
+        yield s
+    finally:
+        s.down()
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def test_the_wizard_without_org_creation_says_what_else_to_do(no_creation_stack, browser, shot):
+    """With org creation switched off the wizard offers no 创建组织: with no org, or none it may
+    bind, it says to ask an Org Admin for an invitation or contact support."""
+    other = no_creation_stack
+    tok = requests.post(f"{other.sim_url}/_sim/aws/{P}/tokens", json={"account_id": account_id()}).json()
+    user = new_user(other.url, "nocreate")
+    land_api(other, user, tok["token"])
+    b = browser()
+    b.base = other.url
+    b.adopt(user)
+    b.open("/bind")
+    b.wait_text("#bind-guidance-title", "组织列表中无组织")
+    assert wizard_step(b) == "2" and not confirm_enabled(b)
+    assert not b.all("#bind-create-open") and not b.all("#bind-guidance [data-todo=create]")
+    assert not b.all(".bind-another") and not b.all("#bind-create-form")
+    assert b.all("#bind-guidance [data-todo=invite]") and b.all("#bind-support")
+    guide = b.text_of("#bind-guidance")
+    assert "创建一个以您为管理员的新组织" not in guide and "组织管理员或组织账单管理员" in guide
+    shot(b, "01-no-org-no-creation")
+
+    # An org where the user is only a member, made by an operator: 权限不足, still no 创建组织.
+    owner = new_user(other.url, "owner")
+    made = subprocess.run([binary("mpbindctl"), "-c", other.config_path, "org-create", owner.email,
+                           "Operators made"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    org_id = re.search(r"org-[a-z]{22}", made.stdout).group(0)
+    owner.invite_and_join(org_id, user, "member")
+    b.driver.refresh()
+    b.wait_text("#bind-guidance-title", "当前没有可以绑定的组织")
+    assert "权限不足" in row(b, org_id).text and not confirm_enabled(b)
+    assert not b.all("#bind-create-open") and not b.all("#bind-guidance [data-todo=create]")
+    assert b.all("#bind-guidance [data-why=role]") and b.all("#bind-guidance [data-todo=invite]")
+    shot(b, "02-member-only-no-creation")
 
 
 # ----- billing states ----------------------------------------------------------------

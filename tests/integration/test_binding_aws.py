@@ -1,17 +1,23 @@
 # SPDX-License-Identifier: MIT
 """AWS Marketplace binding end to end, through nginx, mpbind and the
-simulator: landing, ResolveCustomer and its failures, the wizard's context,
-confirming (and racing to confirm), the billing overview, unbinding and the
-control plane's billing status."""
+simulator: landing (urlencoded or multipart), ResolveCustomer and its
+failures, the wizard's context, confirming (and racing to confirm, and
+unbinding meanwhile), resubscribing on an older listing, subscribe-fail, the
+ticket's own expiry, the billing overview, unbinding and the control plane's
+billing status."""
 
 import concurrent.futures
 import re
+import secrets
+import subprocess
 import time
 
 import pytest
 import requests
 
 from api import Api, error_code, new_user
+from stack import binary
+from tickets import forge_ticket
 
 
 @pytest.fixture
@@ -38,9 +44,43 @@ def sim(stack):
         def settings(self, **kw):
             requests.post(self.url + "/_sim/settings", json=kw).raise_for_status()
 
+        def post(self, path, body=None):
+            r = requests.post(self.url + path, json=body or {})
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        def subscribe(self, account, partition="aws-cn", **kw):
+            """A subscription of account on the marketplace (nothing sent unless notify says so)
+            and a registration token for it."""
+            r = self.post(f"/_sim/aws/{partition}/subscriptions", {"account_id": account, "notify": "none", **kw})
+            return r["subscription"], r["token"]
+
+        def push(self, action, sub, partition="aws-cn"):
+            """Signs and delivers one lifecycle message for sub; mpbind must take it."""
+            r = self.post(f"/_sim/aws/{partition}/sns/push", {"action": action, "subscription_id": sub["id"]})
+            assert [d["status"] for d in r["deliveries"]] == [200], r
+            return r["messages"][0]["message_id"]
+
+        def cancel(self, sub, partition="aws-cn"):
+            """取消订阅: unsubscribe-pending then unsubscribe-success, both delivered before it returns."""
+            r = self.post(f"/_sim/aws/{partition}/subscriptions/{sub['id']}/cancel",
+                          {"pending_delay_seconds": 0, "success_delay_seconds": 0, "wait": True})
+            assert [d["status"] for d in r["deliveries"]] == [200, 200], r
+
+        def fault(self, fault, count, operation="ResolveCustomer", partition="aws-cn"):
+            self.post("/_sim/faults", {"operation": operation, "fault": fault, "count": count,
+                                       "partition": partition})
+
     s = Sim()
     yield s
+    requests.post(s.url + "/_sim/faults/clear")
     assert s.violations() == []
+
+
+def account_id():
+    """A 12-digit AWS account of its own: SNS names a subscription by its customer identifier,
+    which is the same for one account and product."""
+    return "8" + "".join(secrets.choice("0123456789") for _ in range(11))
 
 
 def land(client, stack, token, partition="aws-cn", **extra):
@@ -208,6 +248,22 @@ def test_throttling_is_retried_with_backoff(stack, sim):
     assert time.monotonic() - started >= 0.6     # 200 ms, then 400 ms
 
 
+@pytest.mark.parametrize("fault,attempts", [("disabled", 1), ("throttle", 4)])
+def test_a_disabled_or_always_throttled_marketplace_gets_a_503_page(stack, sim, fault, attempts):
+    """DisabledApiException is not retried; throttling is retried (http.retries = 3) and, when it
+    never clears, the buyer gets the same 503 page: try 设置您的账户 again shortly."""
+    before = count(stack, "SELECT COUNT(*) FROM subscriptions")
+    sim.fault(fault, 9)
+    r = land(requests.Session(), stack, sim.token()["token"])
+    assert r.status_code == 503 and r.headers["Content-Type"].startswith("text/html")
+    assert "暂时没有响应" in lead(r) and "设置您的账户" in lead(r)
+    assert "mpb_bind" not in r.headers.get("Set-Cookie", "")
+    calls = sim.calls("ResolveCustomer")
+    assert len(calls) == attempts
+    assert {c["error"] for c in calls} == {"DisabledApiException" if fault == "disabled" else "ThrottlingException"}
+    assert count(stack, "SELECT COUNT(*) FROM subscriptions") == before
+
+
 def test_a_marketplace_that_does_not_answer_gets_a_503_page(stack, sim):
     before = count(stack, "SELECT COUNT(*) FROM subscriptions")
     sim.settings(fault_timeout_seconds=6)
@@ -224,13 +280,24 @@ def test_a_marketplace_that_does_not_answer_gets_a_503_page(stack, sim):
 
 
 def test_a_legacy_listing_is_keyed_by_customer_identifier(stack, sim, user):
-    tok = sim.token(behaviour="legacy")
+    """An older listing names the buyer only by CustomerIdentifier: it is stored as such, never as
+    the AWS account ID, and every answer says which one it is."""
+    tok = sim.token(behaviour="legacy", account_id=account_id())
     assert land(user, stack, tok["token"]).status_code == 303
     cid = tok["subscription"]["customer_identifier"]
-    rows = stack.sql(f"SELECT customer_identifier, product_code, account_id FROM subscriptions "
-                     f"WHERE customer_identifier = '{cid}' AND license_arn IS NULL")
-    assert rows == [[cid, "prodcn0mpbind", cid]]
-    assert user.get("/api/binding").json()["account_id"] == cid
+    rows = stack.sql(f"SELECT customer_identifier, product_code, account_id, customer_aws_account_id "
+                     f"FROM subscriptions WHERE customer_identifier = '{cid}' AND license_arn IS NULL")
+    assert rows == [[cid, "prodcn0mpbind", "NULL", "NULL"]]
+    ctx = user.get("/api/binding").json()
+    assert (ctx["account_id"], ctx["customer_identifier"]) == (None, cid)
+    org = user.create_org("Legacy")
+    r = user.post("/api/binding/confirm", {"org_id": org["id"]})
+    assert r.status_code == 200
+    assert (r.json()["binding"]["account_id"], r.json()["binding"]["customer_identifier"]) == (None, cid)
+    payment = user.get(f"/api/orgs/{org['id']}/billing").json()["payment"]
+    assert (payment["account_id"], payment["customer_identifier"]) == (None, cid)
+    status = internal(stack, f"/internal/orgs/{org['id']}/billing-status").json()
+    assert (status["account_id"], status["customer_identifier"]) == (None, cid)
 
 
 def test_landing_twice_finds_the_same_subscription(stack, sim):
@@ -258,12 +325,19 @@ def test_the_global_partition_uses_its_own_endpoint_and_region(stack, sim, user)
     assert user.get("/api/binding").json()["marketplace"] == "aws"
 
 
-def test_an_ended_subscription_cannot_land_again(stack, sim):
+@pytest.mark.parametrize("status", ["failed", "ended"])
+def test_a_failed_or_ended_agreement_cannot_land_again(stack, sim, status):
+    """A LicenseArn names one agreement: once it failed or ended, landing with it again (the token
+    lives four hours) is refused with a page saying to subscribe again, which gives a new license.
+    (An older listing's key is reused by a resubscription: see the resubscribe tests below.)"""
     tok = sim.token()
     land(requests.Session(), stack, tok["token"])
-    stack.sql(f"UPDATE subscriptions SET status = 'failed' WHERE license_arn = '{tok['subscription']['license_arn']}'")
+    arn = tok["subscription"]["license_arn"]
+    stack.sql(f"UPDATE subscriptions SET status = '{status}' WHERE license_arn = '{arn}'")
     r = land(requests.Session(), stack, tok["token"])
     assert r.status_code == 409 and "重新订阅" in lead(r)
+    assert "mpb_bind" not in r.headers.get("Set-Cookie", "")
+    assert count(stack, f"SELECT COUNT(*) FROM subscriptions WHERE license_arn = '{arn}'") == 1
 
 
 # ----- the wizard's context --------------------------------------------------
@@ -323,7 +397,8 @@ def test_confirm_binds_and_the_overview_shows_it(stack, sim, user):
     r = user.post("/api/binding/confirm", {"org_id": org["id"]})
     assert r.status_code == 200
     assert r.json()["binding"] == {"org_id": org["id"], "org_name": "Zilliz", "marketplace": "aws-cn",
-                                   "account_id": tok["subscription"]["account_id"]}
+                                   "account_id": tok["subscription"]["account_id"],
+                                   "customer_identifier": tok["subscription"]["customer_identifier"]}
     assert "mpb_bind=; " in r.headers["Set-Cookie"] and "Max-Age=0" in r.headers["Set-Cookie"]
     o = user.get(f"/api/orgs/{org['id']}/billing").json()
     assert o["status"] == "marketplace" and o["can_manage"] is True
@@ -461,6 +536,278 @@ def test_fifty_confirms_for_one_subscription_bind_exactly_one_org(stack, sim, us
     assert count(stack, f"SELECT COUNT(*) FROM bindings WHERE org_id IN ('{ids}')") == 1
 
 
+def deadlocks(stack):
+    return int(stack.sql("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")[0][1])
+
+
+def test_unbinding_while_confirming_keeps_one_lock_order(stack, sim, user):
+    """db.h's lock order (subscription, org, membership, binding) holds for unbinding too. Each
+    round unbinds org O (bound to A) while 确认绑定 binds B to O and A to O2, all at once. Nothing
+    waits in a circle (InnoDB counts no deadlock, so none needed a rerun), nothing answers 503,
+    and each end state is one the requests could have produced one after another."""
+    rounds, before = 24, deadlocks(stack)
+    setups = []
+    for i in range(rounds):
+        org, org2 = user.create_org(f"Unbind race {i}"), user.create_org(f"Unbind race {i} other")
+        a = bind(stack, sim, user, org["id"])
+        to_org, to_org2 = _sessions_for(stack, user, 2)
+        assert land(to_org, stack, sim.token()["token"]).status_code == 303
+        assert land(to_org2, stack, a["token"]).status_code == 303
+        setups.append((org, org2, a, to_org, to_org2))
+
+    def round_(setup):
+        org, org2, _, to_org, to_org2 = setup
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            unbind = pool.submit(user.post, f"/api/orgs/{org['id']}/billing/unbind")
+            confirm = pool.submit(to_org.post, "/api/binding/confirm", {"org_id": org["id"]})
+            confirm2 = pool.submit(to_org2.post, "/api/binding/confirm", {"org_id": org2["id"]})
+            return unbind.result(), confirm.result(), confirm2.result()
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(round_, setups))
+    for (org, org2, a, _, _), (unbind, confirm, confirm2) in zip(setups, results):
+        assert unbind.status_code == 200, unbind.text
+        assert (confirm.status_code, error_code(confirm)) in ((200, None), (409, "org_already_bound")), confirm.text
+        assert (confirm2.status_code, error_code(confirm2)) in ((200, None), (409, "subscription_already_bound")), \
+            confirm2.text
+        o = user.get(f"/api/orgs/{org['id']}/billing").json()
+        assert o["status"] == ("marketplace" if confirm.status_code == 200 else "grace")
+        assert (o["payment"] is not None) == (confirm.status_code == 200)
+        o2 = user.get(f"/api/orgs/{org2['id']}/billing").json()
+        assert (o2["status"], o2["payment"] and o2["payment"]["account_id"]) == \
+            (("marketplace", a["subscription"]["account_id"]) if confirm2.status_code == 200 else ("none", None))
+        arn = a["subscription"]["license_arn"]
+        assert stack.sql(f"SELECT b.org_id, b.end_reason FROM bindings b JOIN subscriptions s ON s.id = b.subscription_id "
+                         f"WHERE s.license_arn = '{arn}' ORDER BY b.id") == \
+            [[org["id"], "unbound"]] + ([[org2["id"], "NULL"]] if confirm2.status_code == 200 else [])
+    assert deadlocks(stack) == before
+
+
+def test_mpbindctl_unbind_ends_the_binding_into_grace(stack, sim, user):
+    org = user.create_org("Operator unbind")
+    bind(stack, sim, user, org["id"])
+    ctl = [binary("mpbindctl"), "-c", stack.config_path]
+    r = subprocess.run(ctl + ["unbind", org["id"]], capture_output=True, text=True)
+    assert r.returncode == 0 and "grace window has started" in r.stdout, r.stderr
+    assert stack.sql(f"SELECT end_reason FROM bindings WHERE org_id = '{org['id']}'") == [["unbound by an operator"]]
+    assert user.get(f"/api/orgs/{org['id']}/billing").json()["status"] == "grace"
+    r = subprocess.run(ctl + ["unbind", org["id"]], capture_output=True, text=True)
+    assert r.returncode == 1 and "no marketplace subscription bound" in r.stderr
+    r = subprocess.run(ctl + ["unbind", "org-zzzzzzzzzzzzzzzzzzzzzz"], capture_output=True, text=True)
+    assert r.returncode == 1 and "not found" in r.stderr.lower()
+
+
+def test_a_binding_the_unique_keys_catch_is_named_for_what_was_taken(stack, sim, user):
+    """The unique keys on active bindings back the locks up. When they catch a binding the locks
+    did not, the error names what was taken. A trigger stands in for a binder that slipped in
+    between the checks and the insert: it binds the same subscription to another org inside the
+    confirming transaction (during a switch, when binding.replaced is recorded)."""
+    org, other = user.create_org("Switching"), user.create_org("Slipped in")
+    a = bind(stack, sim, user, org["id"])
+    stack.sql(f"UPDATE subscriptions SET status = 'unsubscribe_pending' "
+              f"WHERE license_arn = '{a['subscription']['license_arn']}'")
+    b = sim.token()
+    land(user, stack, b["token"])
+    sub_b = stack.sql(f"SELECT id FROM subscriptions WHERE license_arn = '{b['subscription']['license_arn']}'")[0][0]
+    trigger = "mpbind_test_slipped_in_" + secrets.token_hex(4)
+    stack.sql(f"CREATE TRIGGER {trigger} AFTER INSERT ON events FOR EACH ROW "
+              f"INSERT INTO bindings (org_id, subscription_id, bound_at, starts_at) "
+              f"SELECT '{other['id']}', {sub_b}, NOW(6), NOW(6) FROM DUAL "
+              f"WHERE NEW.org_id = '{org['id']}' AND NEW.action = 'binding.replaced'")
+    try:
+        r = user.post("/api/binding/confirm", {"org_id": org["id"]})
+    finally:
+        stack.sql(f"DROP TRIGGER {trigger}")
+    assert r.status_code == 409 and error_code(r) == "subscription_already_bound"
+    assert count(stack, f"SELECT COUNT(*) FROM bindings WHERE subscription_id = {sub_b}") == 0
+    assert stack.sql(f"SELECT ended_at FROM bindings WHERE org_id = '{org['id']}'") == [["NULL"]]
+
+
+# ----- resubscribing (older listings), subscribe-fail --------------------------
+
+def resubscribed(stack, sim, user, org_id):
+    """An older (legacy) listing: account subscribes, binds org_id, cancels (unsubscribe-success
+    arrives), then subscribes again with the same account. Returns (old, new) marketplace
+    subscriptions and the new registration token."""
+    account = account_id()
+    old, token = sim.subscribe(account, style="legacy")
+    assert land(user, stack, token).status_code == 303
+    assert user.post("/api/binding/confirm", {"org_id": org_id}).status_code == 200
+    sim.push("subscribe-success", old)
+    sim.cancel(old)
+    assert stack.sql(f"SELECT status FROM subscriptions WHERE customer_identifier = '{old['customer_identifier']}'") \
+        == [["ended"]]
+    assert user.get(f"/api/orgs/{org_id}/billing").json()["status"] == "grace"
+    new, token = sim.subscribe(account, style="legacy")
+    assert new["id"] != old["id"] and new["customer_identifier"] == old["customer_identifier"]
+    return old, new, token
+
+
+@pytest.mark.parametrize("order", ["landing_first", "notification_first"])
+def test_a_legacy_buyer_who_resubscribes_binds_again(stack, sim, user, order):
+    """The older listing's key (CustomerIdentifier + ProductCode) comes back when the same account
+    subscribes again. The ended subscription does not block it: the landing makes a fresh
+    subscription, 确认绑定 works, and subscribe-success activates the fresh one in either order;
+    the ended one keeps its binding as history."""
+    org = user.create_org("Resubscribed " + order)
+    old, new, token = resubscribed(stack, sim, user, org["id"])
+    cid = new["customer_identifier"]
+    if order == "notification_first":
+        mid = sim.push("subscribe-success", new)
+        assert stack.sql(f"SELECT state FROM inbox WHERE message_id = '{mid}'") == [["unmatched"]]
+    r = land(user, stack, token)
+    assert r.status_code == 303 and r.headers["Location"] == stack.url + "/bind"
+    ctx = user.get("/api/binding").json()
+    assert ctx["bound"] is None and (ctx["account_id"], ctx["customer_identifier"]) == (None, cid)
+    assert [o["eligible"] for o in ctx["orgs"] if o["id"] == org["id"]] == [True]
+    r = user.post("/api/binding/confirm", {"org_id": org["id"]})
+    assert r.status_code == 200, r.text
+    if order == "landing_first":
+        assert stack.sql(f"SELECT status FROM subscriptions WHERE customer_identifier = '{cid}' "
+                         f"ORDER BY id") == [["ended"], ["pending"]]
+        mid = sim.push("subscribe-success", new)
+    assert stack.sql(f"SELECT state FROM inbox WHERE message_id = '{mid}'") == [["applied"]]
+    rows = stack.sql(f"SELECT s.status, b.ended_at IS NULL, b.end_reason FROM subscriptions s "
+                     f"JOIN bindings b ON b.subscription_id = s.id WHERE s.customer_identifier = '{cid}' ORDER BY s.id")
+    assert rows == [["ended", "0", "unsubscribed"], ["active", "1", "NULL"]]
+    o = user.get(f"/api/orgs/{org['id']}/billing").json()
+    assert o["status"] == "marketplace" and o["grace_deadline"] is None
+    assert (o["payment"]["account_id"], o["payment"]["customer_identifier"]) == (None, cid)
+    assert o["payment"]["subscription_status"] == "active"
+
+
+def test_a_late_message_of_the_ended_agreement_never_touches_the_new_one(stack, sim, user):
+    """After a legacy resubscription both agreements share the customer identifier. A message of
+    the ended agreement that comes late (older than its unsubscribe-success) neither ends nor
+    activates the fresh subscription, whenever it arrives."""
+    org = user.create_org("Late messages")
+    account = account_id()
+    old, token = sim.subscribe(account, style="legacy")
+    land(user, stack, token)
+    held = sim.post("/_sim/aws/aws-cn/sns/push", {"messages": [
+        {"action": "subscribe-success", "subscription_id": old["id"]},
+        {"action": "unsubscribe-pending", "subscription_id": old["id"]}], "deliver": False})
+    late_success, late_pending = (m["message_id"] for m in held["messages"])
+    sim.push("unsubscribe-success", old)
+    new, token = sim.subscribe(account, style="legacy")
+    sim.post("/_sim/aws/aws-cn/sns/deliver", {"message_ids": [late_success]})   # before the landing
+    land(user, stack, token)
+    cid = new["customer_identifier"]
+    assert stack.sql(f"SELECT status FROM subscriptions WHERE customer_identifier = '{cid}' ORDER BY id") == \
+        [["ended"], ["pending"]]
+    assert stack.sql(f"SELECT state FROM inbox WHERE message_id = '{late_success}'") == [["stale"]]
+    sim.post("/_sim/aws/aws-cn/sns/deliver", {"message_ids": [late_pending]})   # after it
+    assert stack.sql(f"SELECT state FROM inbox WHERE message_id = '{late_pending}'") == [["stale"]]
+    assert user.post("/api/binding/confirm", {"org_id": org["id"]}).status_code == 200
+    sim.push("subscribe-success", new)
+    assert stack.sql(f"SELECT status FROM subscriptions WHERE customer_identifier = '{cid}' ORDER BY id") == \
+        [["ended"], ["active"]]
+
+
+def test_resubscribing_before_unsubscribe_success_keeps_the_same_subscription(stack, sim, user):
+    """AWS's edge case: unsubscribe and subscribe again at once, before unsubscribe-success; AWS
+    then sends subscribe-success and no unsubscribe-success. The one subscription (legacy key)
+    stays, becomes active again and keeps its binding; landing again finds it bound."""
+    org = user.create_org("Changed my mind")
+    account = account_id()
+    sub, token = sim.subscribe(account, style="legacy")
+    land(user, stack, token)
+    assert user.post("/api/binding/confirm", {"org_id": org["id"]}).status_code == 200
+    sim.push("subscribe-success", sub)
+    sim.push("unsubscribe-pending", sub)
+    again, token = sim.subscribe(account, style="legacy", reuse=True, notify="now")
+    assert again["id"] == sub["id"] and again["status"] == "active"
+    cid = sub["customer_identifier"]
+    assert stack.sql(f"SELECT status FROM subscriptions WHERE customer_identifier = '{cid}'") == [["active"]]
+    land(user, stack, token)
+    assert user.get("/api/binding").json()["bound"] == {"org_id": org["id"], "org_name": "Changed my mind",
+                                                        "member": True}
+    o = user.get(f"/api/orgs/{org['id']}/billing").json()
+    assert o["status"] == "marketplace" and o["payment"]["subscription_status"] == "active"
+
+
+def test_subscribe_fail_before_confirm_means_it_cannot_be_bound(stack, sim, user):
+    org = user.create_org("Payment failed")
+    sub, token = sim.subscribe(account_id())
+    land(user, stack, token)
+    sim.push("subscribe-fail", sub)
+    r = user.post("/api/binding/confirm", {"org_id": org["id"]})
+    assert r.status_code == 409 and error_code(r) == "subscription_inactive"
+    r = land(user, stack, token)
+    assert r.status_code == 409 and "重新订阅" in lead(r)
+    assert count(stack, f"SELECT COUNT(*) FROM bindings WHERE org_id = '{org['id']}'") == 0
+    assert user.get(f"/api/orgs/{org['id']}/billing").json()["status"] == "none"
+
+
+def test_subscribe_fail_on_a_bound_subscription_ends_it_and_it_is_never_metered(stack, sim, user):
+    """Decision (notify.h): subscribe-fail on a bound subscription ends its binding (reason
+    subscribe_failed) and the org enters its grace window, as after unsubscribe-success; hours the
+    failed subscription was bound for are never sent to AWS. An org bound to a live subscription
+    over the same hours is metered, which shows mpbind-meterd did its passes meanwhile."""
+    hour = int(time.time()) // 3600 * 3600
+    if hour + 3600 - time.time() < 90:
+        time.sleep(hour + 3600 - time.time() + 5)    # keep the hours counted clear of the hour's end
+        hour += 3600
+    failed_org, live_org = user.create_org("Failed payer"), user.create_org("Live payer")
+    failed, token = sim.subscribe(account_id())
+    land(user, stack, token)
+    assert user.post("/api/binding/confirm", {"org_id": failed_org["id"]}).status_code == 200
+    live, token = sim.subscribe(account_id(), notify="now")
+    land(user, stack, token)
+    assert user.post("/api/binding/confirm", {"org_id": live_org["id"]}).status_code == 200
+    for org in (failed_org, live_org):
+        stack.sql(f"UPDATE bindings SET starts_at = FROM_UNIXTIME({hour - 3 * 3600}), bound_at = starts_at "
+                  f"WHERE org_id = '{org['id']}'")
+    sim.push("subscribe-fail", failed)
+    assert stack.sql(f"SELECT end_reason FROM bindings WHERE org_id = '{failed_org['id']}'") == [["subscribe_failed"]]
+    o = user.get(f"/api/orgs/{failed_org['id']}/billing").json()
+    assert o["status"] == "grace" and o["payment"] is None
+    records = [{"id": "u-" + secrets.token_hex(8), "org_id": org["id"], "cloud": "aws", "region": "cn-northwest-1",
+                "dimension": "compute", "quantity": "100",
+                "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(hour - 2 * 3600 + 60)),
+                "end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(hour - 2 * 3600 + 120))}
+               for org in (failed_org, live_org)]
+    r = requests.post(stack.url + "/internal/usage", json={"records": records},
+                      headers={"Authorization": "Bearer " + stack.internal_token})
+    assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+
+    def accepted(sub):
+        rows = requests.get(f"{stack.sim_url}/_sim/aws/aws-cn/metering").json()["accepted"]
+        return [a for a in rows if a["license_arn"] == sub["license_arn"] or
+                a["customer_identifier"] == sub["customer_identifier"]]
+    deadline = time.time() + 30
+    while not accepted(live) and time.time() < deadline:
+        time.sleep(0.3)
+    assert accepted(live), "the live org's hour was never sent"
+    time.sleep(2)     # a few more mpbind-meterd passes
+    assert accepted(failed) == []
+    ledger = stack.sql(f"SELECT l.state FROM ledger l JOIN subscriptions s ON s.id = l.subscription_id "
+                       f"WHERE s.license_arn = '{failed['license_arn']}'")
+    assert all(state == "pending" for (state,) in ledger), ledger
+
+
+# ----- the ticket's own expiry ----------------------------------------------------
+
+def test_a_ticket_past_its_own_expiry_is_refused(stack, sim, user):
+    """The signed ticket carries its own expiry, checked before the attempt's: a ticket signed with
+    our key that has expired gets ticket_expired (the wizard's 绑定已过期 page), though its attempt
+    is still live; nothing is bound."""
+    org = user.create_org("Late ticket")
+    land(user, stack, sim.token()["token"])
+    good = user.s.cookies["mpb_bind"]
+    same = forge_ticket(stack, good, int(time.time()) + 600)
+    set_cookie(user, "mpb_bind", same)
+    assert user.get("/api/binding").status_code == 200          # the forging itself is sound
+    set_cookie(user, "mpb_bind", forge_ticket(stack, good, int(time.time()) - 5))
+    r = user.get("/api/binding")
+    assert r.status_code == 410 and error_code(r) == "ticket_expired"
+    r = user.post("/api/binding/confirm", {"org_id": org["id"]})
+    assert r.status_code == 410 and error_code(r) == "ticket_expired"
+    assert count(stack, f"SELECT COUNT(*) FROM bindings WHERE org_id = '{org['id']}'") == 0
+    assert count(stack, "SELECT COUNT(*) FROM binding_attempts WHERE used_at IS NULL AND expires_at > NOW(6) "
+                        "AND created_at > NOW(6) - INTERVAL 1 MINUTE") >= 1
+
+
 # ----- billing overview, unbinding, billing status ---------------------------
 
 def bind(stack, sim, user, org_id, partition="aws-cn"):
@@ -483,7 +830,8 @@ def test_an_unbound_org_shows_where_to_subscribe(stack, user):
     assert all(m["listing_url"].startswith("http://localhost:") for m in o["marketplaces"])
     assert user.get(f"/api/orgs/{org['id']}/billing/history").json() == {"bills": []}
     assert internal(stack, f"/internal/orgs/{org['id']}/billing-status").json() == {
-        "org_id": org["id"], "status": "none", "grace_deadline": None, "marketplace": None, "account_id": None}
+        "org_id": org["id"], "status": "none", "grace_deadline": None, "marketplace": None, "account_id": None,
+        "customer_identifier": None}
 
 
 def test_unbinding_starts_the_grace_window_and_binding_again_ends_it(stack, sim, user):

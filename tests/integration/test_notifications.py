@@ -371,7 +371,8 @@ def test_an_ended_grace_window_suspends_the_org_and_binding_restores_it(stack, s
     bind(stack, user, token_b, org["id"])
     status = requests.get(f"{stack.url}/internal/orgs/{org['id']}/billing-status", headers=headers).json()
     assert status == {"org_id": org["id"], "status": "marketplace", "grace_deadline": None,
-                      "marketplace": P, "account_id": sub_b["account_id"]}
+                      "marketplace": P, "account_id": sub_b["account_id"],
+                      "customer_identifier": sub_b["customer_identifier"]}
 
 
 def test_switching_the_paying_account_within_the_grace_window(stack, sim, user):

@@ -201,8 +201,10 @@ function boundBody(o) {
     'aria-controls': 'payment-account',
   }, t('billing.idButton'));
   const account = el('div', { class: 'payment-account', id: 'payment-account', hidden: true },
-    el('span', { class: 'muted' }, m ? t(`mp.account.${m}`) : 'ID'),
-    el('code', { class: 'account-id', id: 'payment-account-id' }, p.account_id || '—'));
+    // An older AWS listing gives no account ID, only the customer identifier (客户标识符).
+    el('span', { class: 'muted', id: 'payment-account-label' },
+      !p.account_id && p.customer_identifier ? t('mp.customerIdentifier') : m ? t(`mp.account.${m}`) : 'ID'),
+    el('code', { class: 'account-id', id: 'payment-account-id' }, p.account_id || p.customer_identifier || '—'));
   idButton.addEventListener('click', () => {
     const open = account.hidden;
     account.hidden = !open;
