@@ -594,20 +594,30 @@ def push_metering(sim, pairs, req, entry):
     entry.set(metering=records)
     now = time.time()
     with sim.lock:
-        checked = _check_records(sim, records, entry, now)
+        # One request per instance per interval: every request naming an instance
+        # counts, whatever its fate (refused ones too), before any other check.
         interval = sim.settings.get("aliyun.metering_min_interval_seconds")
-        ids = {inst["instance_id"] for inst, _, _, _ in checked}
-        for iid in ids:
-            last = sim.aliyun.last_push.get(iid)
-            if last is not None and now - last < interval:
-                entry.violation("aliyun.metering.flow_control", "second request for instance %s "
-                                "within %g s" % (iid, interval))
-                raise AliError("Service.Flow.Control", "Request was denied due to flow control.")
-        request_id = str(uuid.uuid4()).upper()
-        for iid in ids:
+        named = _named_instances(records)
+        too_soon = sorted(iid for iid in named if sim.aliyun.last_push.get(iid) is not None and
+                          now - sim.aliyun.last_push[iid] < interval)
+        for iid in named:
             sim.aliyun.last_push[iid] = now
+        if too_soon:
+            entry.violation("aliyun.metering.flow_control", "another request for instance(s) %s "
+                            "within %g s" % (", ".join(too_soon), interval))
+            raise AliError("Service.Flow.Control", "Request was denied due to flow control.")
+        checked = _check_records(sim, records, entry, now)
+        request_id = str(uuid.uuid4()).upper()
         _keep_records(sim, checked, request_id, now, entry)
     return request_id
+
+
+def _named_instances(records):
+    """The InstanceIds a Metering array names, valid or not."""
+    if not isinstance(records, list):
+        return set()
+    return {r["InstanceId"] for r in records if isinstance(r, dict) and
+            isinstance(r.get("InstanceId"), str)}
 
 
 def _keep_records(sim, checked, request_id, now, entry):
@@ -635,6 +645,9 @@ def api_market(sim, req):
     try:
         if req.method != "POST":
             entry.violation("aliyun.method", "Market RPC calls are POST, got %s" % req.method)
+        refused = _refusal(sim, entry)
+        if refused:
+            return refused
         pairs = verify_acs3(sim, req, entry)
         action = req.headers.get("x-acs-action")
         entry.set(operation=action)
@@ -664,6 +677,29 @@ def api_market(sim, req):
     entry.set(status=200, response=payload, summary="PushMeteringData -> 200")
     sim.log.add(entry)
     return Response.json(payload)
+
+
+REFUSALS = {    # aliyun.metering_refusal -> (HTTP status, message)
+    "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
+    "SignatureDoesNotMatch": (400, "Specified signature does not match our calculation."),
+    "Forbidden.RAM": (403, "User not authorized to operate on the specified resource, or this "
+                           "API does not support RAM."),
+}
+
+
+def _refusal(sim, entry):
+    """Refuse the request as the gateway refuses bad credentials while
+    aliyun.metering_refusal is set: a JSON error, or for gateway_403 a page."""
+    code = sim.setting("aliyun.metering_refusal")
+    if code == "none":
+        return None
+    entry.note("aliyun.metering.refused", "aliyun.metering_refusal is %s" % code)
+    if code == "gateway_403":
+        entry.set(status=403, summary="PushMeteringData -> 403 (gateway page)")
+        sim.log.add(entry)
+        return Response(403, b"<html><body><h1>403 Forbidden</h1></body></html>", "text/html")
+    status, message = REFUSALS[code]
+    raise AliError(code, message, status)
 
 
 def _apply_fault(sim, fault):

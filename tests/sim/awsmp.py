@@ -404,9 +404,15 @@ def aws_call(sim, req, partition, service_key, operations):
             entry.violation("aws.serialization", "body is not a JSON object")
             raise AwsError("SerializationException", "body must be a JSON object", 400, CORAL)
         validate_params(model.operation_model(operation), params, entry)
+        if operation == "BatchMeterUsage":
+            metering_received(sim, part, params, entry)
+            metering_refusal(sim, entry)
         result = injected_fault(sim, partition, operation, entry) or \
             operations[operation](sim, part, params, entry)
+        if entry.data.get("late_answer"):
+            sim.stopping.wait(sim.setting("fault_timeout_seconds"))
     except AwsError as err:
+        metering_answered(sim, entry, err.code)
         payload = {"__type": "%s#%s" % (err.namespace or namespace, err.code),
                    "message": err.message}
         entry.set(status=err.status, error=err.code, response=payload,
@@ -415,11 +421,13 @@ def aws_call(sim, req, partition, service_key, operations):
         headers = [("x-amzn-RequestId", request_id)] + err.headers
         return Response(err.status, json.dumps(payload), content_type, headers)
     if isinstance(result, Raw):
+        metering_answered(sim, entry, "malformed")
         entry.set(status=result.status, response=body_for_log(result.body),
                   summary="%s -> %d (raw)" % (operation, result.status))
         sim.log.add(entry)
         return Response(result.status, result.body, result.content_type,
                         [("x-amzn-RequestId", request_id)])
+    metering_answered(sim, entry)
     entry.set(status=200, response=result, summary="%s -> 200" % operation)
     sim.log.add(entry)
     return Response(200, json.dumps(result), content_type, [("x-amzn-RequestId", request_id)])
@@ -435,6 +443,14 @@ def injected_fault(sim, partition, operation, entry):
     if fault is None:
         return None
     entry.note("fault", "injected %s" % fault)
+    if fault == "late_answer":
+        # Processed now, answered fault_timeout_seconds later (see aws_call): a
+        # client may die or give up while its records are already metered.
+        entry.set(late_answer=True)
+        with sim.lock:
+            for raw in getattr(entry, "receipt", []):
+                raw["late_answer"] = True
+        return None
     return apply_fault(sim, fault)
 
 
@@ -479,6 +495,9 @@ class AwsPartition:
         self.subs = {}            # subscription id -> subscription record
         self.metering = {}        # (sub id, dimension, hour) -> accepted record
         self.metering_results = []  # every per-record result, in order
+        self.metering_received = []  # every BatchMeterUsage record received, in order
+        self.metering_sends = {}  # record key -> how many times it was received
+        self.metering_calls = 0
         self.entitlements = []
         self.entitlement_empty_pages = 0
         self.entitlement_page_size = None
@@ -635,6 +654,64 @@ def op_resolve_customer(sim, part, params, entry):
 # --------------------------------------------------------------------------
 # BatchMeterUsage
 
+MAX_RECEIVED = 200000      # raw BatchMeterUsage records kept (the oldest go first)
+REFUSALS = {               # aws.metering_refusal -> (HTTP status, message)
+    "UnrecognizedClientException": (400, "The security token included in the request is invalid."),
+    "InvalidSignatureException": (403, "The request signature we calculated does not match the "
+                                       "signature you provided."),
+    "AccessDeniedException": (400, "User is not authorized to perform: "
+                                   "aws-marketplace:BatchMeterUsage"),
+    "ExpiredTokenException": (400, "The security token included in the request is expired"),
+}
+
+
+def record_key(rec):
+    """How a usage record is identified: customer, dimension, timestamp."""
+    who = rec.get("CustomerIdentifier") or "%s/%s" % (rec.get("CustomerAWSAccountId"),
+                                                      rec.get("LicenseArn"))
+    return "%s|%s|%s" % (who, rec.get("Dimension"), rec.get("Timestamp"))
+
+
+def metering_received(sim, part, params, entry):
+    """Log every record of a BatchMeterUsage call that passed SigV4 and the model,
+    whatever becomes of it, with how many times its key was received so far."""
+    now = time.time()
+    with sim.lock:
+        part.metering_calls += 1
+        entry.receipt = []
+        for rec in params.get("UsageRecords", []):
+            key = record_key(rec)
+            part.metering_sends[key] = part.metering_sends.get(key, 0) + 1
+            raw = {"call": part.metering_calls, "received": utc_iso(now), "received_ts": now,
+                   "answered_ts": None, "key": key, "record": rec, "send": part.metering_sends[key],
+                   "status": None, "late_answer": False}
+            part.metering_received.append(raw)
+            entry.receipt.append(raw)
+        if len(part.metering_received) > MAX_RECEIVED:
+            del part.metering_received[:MAX_RECEIVED // 10]
+
+
+def metering_answered(sim, entry, status=None):
+    """Note when the call's answer left, and the whole call's answer (status) on its
+    received records that have none yet."""
+    now = time.time()
+    with sim.lock:
+        for raw in getattr(entry, "receipt", []):
+            raw["answered_ts"] = now
+            if raw["status"] is None:
+                raw["status"] = status
+
+
+def metering_refusal(sim, entry):
+    """Refuse the call as AWS refuses bad credentials while aws.metering_refusal is set."""
+    code = sim.setting("aws.metering_refusal")
+    if code == "none":
+        return
+    entry.note("metering.refused", "aws.metering_refusal is %s" % code)
+    status, message = REFUSALS[code]
+    raise AwsError(code, message, status, CORAL)
+
+
 def _lookup_customer(part, record):
     """Return (subscription or None, key description) for a usage record of our product."""
     ci = record.get("CustomerIdentifier")
@@ -674,6 +751,14 @@ def _check_batch(part, params, now, window, future, entry):
                                 "customer's" % i)
                 raise AwsError("InvalidLicenseException", "The LicenseArn is invalid or does not "
                                "match the customer.")
+            ends = owners[0].get("license_ends_at")
+            if ends is not None and rec["Timestamp"] >= ends:
+                # Not the client's fault: it may not have heard that the license ended.
+                entry.note("metering.license_ended", "record %d: Timestamp %s is not before the "
+                           "license's end %s" % (i, utc_iso(rec["Timestamp"], False),
+                                                 utc_iso(ends, False)))
+                raise AwsError("InvalidLicenseException", "The usage is not within the license "
+                               "activation period.")
         ts = rec["Timestamp"]
         if ts < now - window or ts > now + future:
             entry.violation("metering.timestamp_out_of_bounds",
@@ -709,11 +794,16 @@ def op_batch_meter_usage(sim, part, params, entry):
         window = sim.settings.get("aws.metering_window_seconds")
         future = sim.settings.get("aws.metering_future_seconds")
         _check_batch(part, params, now, window, future, entry)
+        receipt = getattr(entry, "receipt", [None] * len(params["UsageRecords"]))
         for i, rec in enumerate(params["UsageRecords"]):
             if sim.faults.take("BatchMeterUsage", part.name, ("unprocessed",), rec["Dimension"]):
                 unprocessed.append(rec)
-                continue
-            results.append(_meter_one(part, rec, i, entry, now))
+                status = "UnprocessedRecords"
+            else:
+                results.append(_meter_one(part, rec, i, entry, now))
+                status = results[-1]["Status"]
+            if receipt[i] is not None:
+                receipt[i]["status"] = status
     return {"Results": results, "UnprocessedRecords": unprocessed}
 
 
@@ -812,6 +902,38 @@ def ctl_metering(sim, req, partition):
     return Response.json({"accepted": accepted, "results": results})
 
 
+def ctl_metering_received(sim, req, partition):
+    """Every BatchMeterUsage record received (?license_arn= to keep one license's) and
+    how many times each key was received."""
+    part = partition_or_404(sim, partition)
+    license_arn = dict(req.query).get("license_arn")
+    with sim.lock:
+        received = [dict(r) for r in part.metering_received
+                    if license_arn is None or r["record"].get("LicenseArn") == license_arn]
+        keys = {r["key"] for r in received}
+        sends = {k: n for k, n in part.metering_sends.items()
+                 if license_arn is None or k in keys}
+    return Response.json({"received": received, "sends": sends})
+
+
+def ctl_metering_license(sim, req, partition):
+    """End (or reopen, with null) a license's active period without telling anyone:
+    {"license_arn", "ends_at": epoch seconds or null}. Records stamped at or after
+    ends_at are refused with InvalidLicenseException."""
+    part = partition_or_404(sim, partition)
+    body = json_body(req)
+    ends = body.get("ends_at")
+    if ends is not None and (isinstance(ends, bool) or not isinstance(ends, (int, float))):
+        raise HttpError(400, "ends_at must be epoch seconds or null")
+    with sim.lock:
+        subs = [sub for sub in part.subs.values() if sub["license_arn"] == body.get("license_arn")]
+        if not subs:
+            raise HttpError(404, "unknown license_arn %r" % body.get("license_arn"))
+        for sub in subs:
+            sub["license_ends_at"] = ends
+        return Response.json({"subscriptions": [public_subscription(sub) for sub in subs]})
+
+
 def ctl_set_entitlements(sim, req, partition):
     part = partition_or_404(sim, partition)
     body = json_body(req)
@@ -895,6 +1017,8 @@ def routes():
         ("POST", r"/aws/%s/entitlement/?" % p, api_entitlement),
         ("GET", r"/aws/%s/entitlement/?" % p, api_entitlement),
         ("GET", r"/_sim/aws/%s/metering" % p, ctl_metering),
+        ("GET", r"/_sim/aws/%s/metering/received" % p, ctl_metering_received),
+        ("POST", r"/_sim/aws/%s/metering/license" % p, ctl_metering_license),
         ("GET", r"/_sim/aws/%s/entitlements" % p, ctl_get_entitlements),
         ("POST", r"/_sim/aws/%s/entitlements" % p, ctl_set_entitlements),
     ]

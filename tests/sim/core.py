@@ -78,6 +78,11 @@ def settings_table(config):
          "BatchMeterUsage accepts records at most this old"),
         ("aws.metering_future_seconds", float, 300.0, None,
          "BatchMeterUsage rejects records more than this far in the future"),
+        ("aws.metering_refusal", str, "none",
+         ("none", "UnrecognizedClientException", "InvalidSignatureException", "AccessDeniedException",
+          "ExpiredTokenException"),
+         "BatchMeterUsage refuses every call with this credentials error while set (a revoked, "
+         "rotated or expired key): nothing is metered"),
         ("aws.sigv4_max_skew_seconds", float, 900.0, None,
          "allowed difference between X-Amz-Date and the sim's clock"),
         ("aws.entitlement_page_size", int, 25, None,
@@ -103,7 +108,13 @@ def settings_table(config):
         ("aliyun.spi_duplicate_calls", int, 0, None,
          "extra identical createInstance calls after success (checks idempotency)"),
         ("aliyun.metering_min_interval_seconds", float, 60.0, None,
-         "PushMeteringData: at most one accepted request per InstanceId per this many seconds"),
+         "PushMeteringData: at most one request per InstanceId per this many seconds (every "
+         "signed request counts, refused ones too)"),
+        ("aliyun.metering_refusal", str, "none",
+         ("none", "InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "Forbidden.RAM",
+          "gateway_403"),
+         "PushMeteringData refuses every request with this credentials error (gateway_403: a "
+         "non-JSON 403 page) while set: nothing is metered, nothing counts for the 60 s rule"),
         ("aliyun.require_metering_assit", bool, True, None,
          "PushMeteringData: every entity needs meteringAssit"),
         ("aliyun.acs3_max_skew_seconds", float, 900.0, None,
@@ -173,7 +184,8 @@ class Settings:
 # --------------------------------------------------------------------------
 # Faults: per-operation queues of injected failures.
 
-FAULT_KINDS = ("throttle", "error500", "timeout", "malformed", "disabled", "access_denied", "unprocessed")
+FAULT_KINDS = ("throttle", "error500", "timeout", "malformed", "disabled", "access_denied", "unprocessed",
+               "late_answer")
 
 
 class Faults:
