@@ -311,19 +311,20 @@
 	X(ORG_BILLING_FREEZE, "UPDATE orgs SET billing_status = 'suspended', grace_deadline = NULL, " \
 	    "billing_changed_at = NOW(6) WHERE id = ?") \
 	\
-	/* meter.c: org-hours with usage but no closed row yet, oldest first (from, to, limit): org, hour */ \
-	X(METER_USAGE_HOURS, "SELECT DISTINCT u.org_id, UNIX_TIMESTAMP(u.hour) FROM usage_records u " \
-	    "LEFT JOIN org_hours h ON h.org_id = u.org_id AND h.hour = u.hour WHERE h.org_id IS NULL " \
-	    "AND u.hour BETWEEN FROM_UNIXTIME(?) AND FROM_UNIXTIME(?) ORDER BY 2, 1 LIMIT ?") \
-	/* meter.c: bound org-hours without a closed row (from, to, flush only 0/1, limit): org, hour. \
-	 * An hour is bound when some binding of the org overlaps it. */ \
-	X(METER_BOUND_HOURS, "WITH RECURSIVE hours (h) AS (SELECT FROM_UNIXTIME(?) UNION ALL " \
+	/* meter.c: org-hours due and not closed, oldest first (from, to, settled, from, settled, limit): \
+	 * org, hour. Due: an hour up to the settled one with usage, or bound (some binding of the org \
+	 * overlaps it); also a later ended hour bound to a subscription in unsubscribe_pending (its \
+	 * hours close as they end). */ \
+	X(METER_ORG_HOURS, "WITH RECURSIVE hours (h) AS (SELECT FROM_UNIXTIME(?) UNION ALL " \
 	    "SELECT h + INTERVAL 1 HOUR FROM hours WHERE h < FROM_UNIXTIME(?)) " \
-	    "SELECT DISTINCT b.org_id, UNIX_TIMESTAMP(hours.h) FROM hours JOIN bindings b " \
+	    "SELECT b.org_id AS org_id, UNIX_TIMESTAMP(hours.h) AS hour FROM hours JOIN bindings b " \
 	    "ON b.starts_at < hours.h + INTERVAL 1 HOUR AND (b.ended_at IS NULL OR b.ended_at > hours.h) " \
 	    "JOIN subscriptions s ON s.id = b.subscription_id " \
-	    "LEFT JOIN org_hours o ON o.org_id = b.org_id AND o.hour = hours.h " \
-	    "WHERE o.org_id IS NULL AND (? = 0 OR s.flush_requested_at IS NOT NULL) ORDER BY 2, 1 LIMIT ?") \
+	    "LEFT JOIN org_hours o ON o.org_id = b.org_id AND o.hour = hours.h WHERE o.org_id IS NULL " \
+	    "AND (hours.h <= FROM_UNIXTIME(?) OR s.status = 'unsubscribe_pending') " \
+	    "UNION SELECT u.org_id, UNIX_TIMESTAMP(u.hour) FROM usage_records u " \
+	    "LEFT JOIN org_hours o ON o.org_id = u.org_id AND o.hour = u.hour WHERE o.org_id IS NULL " \
+	    "AND u.hour BETWEEN FROM_UNIXTIME(?) AND FROM_UNIXTIME(?) ORDER BY hour, org_id LIMIT ?") \
 	/* meter.c, usage.c: an org row locked, skipping one another process holds (org) */ \
 	X(ORG_LEASE, "SELECT id FROM orgs WHERE id = ? FOR UPDATE SKIP LOCKED") \
 	/* meter.c, usage.c: is an org-hour closed (org, hour) */ \
@@ -331,13 +332,17 @@
 	/* meter.c: what an org's usage in an hour cost, in pico (org, hour) */ \
 	X(METER_HOUR_COST, "SELECT CAST(COALESCE(SUM(cost_pico), 0) AS CHAR) FROM usage_records " \
 	    "WHERE org_id = ? AND hour = FROM_UNIXTIME(?)") \
-	/* meter.c: the binding in force at the start of an hour (org, hour, hour): subscription, marketplace */ \
-	X(METER_PAYER_AT_START, "SELECT b.subscription_id, s.marketplace, s.status FROM bindings b " \
+	/* meter.c: the binding in force at the start of an hour (hour, org, hour, hour): subscription, \
+	 * status, it gave way (1/0): it ended within the hour because its subscription ended (its end, \
+	 * or a switch brought forward by it), so a binding starting later in the hour pays instead */ \
+	X(METER_PAYER_AT_START, "SELECT b.subscription_id, s.status, b.ended_at < FROM_UNIXTIME(?) + INTERVAL 1 HOUR " \
+	    "AND b.end_reason IN ('unsubscribed', 'released', 'subscribe_failed', 'replaced') " \
+	    "AND s.status IN ('ended', 'failed') FROM bindings b " \
 	    "JOIN subscriptions s ON s.id = b.subscription_id WHERE b.org_id = ? " \
 	    "AND b.starts_at <= FROM_UNIXTIME(?) AND (b.ended_at IS NULL OR b.ended_at > FROM_UNIXTIME(?)) " \
 	    "ORDER BY b.starts_at DESC LIMIT 1") \
-	/* meter.c: else the first binding starting within the hour (org, hour, hour) */ \
-	X(METER_PAYER_WITHIN, "SELECT b.subscription_id, s.marketplace, s.status FROM bindings b " \
+	/* meter.c: else the first binding starting within the hour (org, hour, hour): subscription, status */ \
+	X(METER_PAYER_WITHIN, "SELECT b.subscription_id, s.status FROM bindings b " \
 	    "JOIN subscriptions s ON s.id = b.subscription_id WHERE b.org_id = ? " \
 	    "AND b.starts_at > FROM_UNIXTIME(?) AND b.starts_at < FROM_UNIXTIME(?) + INTERVAL 1 HOUR " \
 	    "ORDER BY b.starts_at LIMIT 1") \
@@ -353,6 +358,35 @@
 	X(METER_ORG_HOUR_INSERT, "INSERT INTO org_hours (org_id, hour, cost_pico, credit_micros, billable_pico, " \
 	    "subscription_id, built_at) VALUES (?, FROM_UNIXTIME(?), CAST(? AS DECIMAL(38,0)), ?, " \
 	    "CAST(? AS DECIMAL(38,0)), ?, NOW(6))") \
+	/* meter.c: subscription-hours to build (from, to, from, to, limit): subscription, marketplace, hour. \
+	 * Some closed org-hour is paid by the subscription and it has no ledger row yet; and every org \
+	 * bound to it has closed that hour and each earlier one, so the row sums all the org-hours it \
+	 * pays for and carries chain in hour order. */ \
+	X(METER_SUB_HOURS, "WITH RECURSIVE hours (h) AS (SELECT FROM_UNIXTIME(?) UNION ALL " \
+	    "SELECT h + INTERVAL 1 HOUR FROM hours WHERE h < FROM_UNIXTIME(?)), " \
+	    "open_hours (subscription_id, h) AS (SELECT b.subscription_id, MIN(hours.h) FROM hours JOIN bindings b " \
+	    "ON b.starts_at < hours.h + INTERVAL 1 HOUR AND (b.ended_at IS NULL OR b.ended_at > hours.h) " \
+	    "LEFT JOIN org_hours o ON o.org_id = b.org_id AND o.hour = hours.h WHERE o.org_id IS NULL " \
+	    "GROUP BY b.subscription_id) " \
+	    "SELECT o.subscription_id, s.marketplace, UNIX_TIMESTAMP(o.hour) FROM org_hours o " \
+	    "JOIN subscriptions s ON s.id = o.subscription_id " \
+	    "LEFT JOIN ledger l ON l.subscription_id = o.subscription_id AND l.hour = o.hour " \
+	    "LEFT JOIN open_hours p ON p.subscription_id = o.subscription_id " \
+	    "WHERE o.hour BETWEEN FROM_UNIXTIME(?) AND FROM_UNIXTIME(?) AND l.id IS NULL " \
+	    "AND (p.h IS NULL OR o.hour < p.h) GROUP BY o.subscription_id, s.marketplace, o.hour " \
+	    "ORDER BY 3, 1 LIMIT ?") \
+	/* meter.c: a subscription row locked, skipping one another process holds; it guards the \
+	 * subscription's carry chain (subscription) */ \
+	X(METER_SUB_LEASE, "SELECT id FROM subscriptions WHERE id = ? FOR UPDATE SKIP LOCKED") \
+	/* meter.c: has a subscription-hour its ledger row (subscription, hour) */ \
+	X(METER_LEDGER_EXISTS, "SELECT 1 FROM ledger WHERE subscription_id = ? AND hour = FROM_UNIXTIME(?) LIMIT 1") \
+	/* meter.c: an earlier hour the subscription pays for with no ledger row (subscription, from, hour) */ \
+	X(METER_SUB_EARLIER_OPEN, "SELECT 1 FROM org_hours o LEFT JOIN ledger l ON l.subscription_id = o.subscription_id " \
+	    "AND l.hour = o.hour WHERE o.subscription_id = ? AND o.hour >= FROM_UNIXTIME(?) " \
+	    "AND o.hour < FROM_UNIXTIME(?) AND l.id IS NULL LIMIT 1") \
+	/* meter.c: what a subscription pays for an hour, in pico: every org-hour it pays (subscription, hour) */ \
+	X(METER_SUB_HOUR_BILLABLE, "SELECT CAST(COALESCE(SUM(billable_pico), 0) AS CHAR) FROM org_hours " \
+	    "WHERE subscription_id = ? AND hour = FROM_UNIXTIME(?)") \
 	/* meter.c: what the previous hour left below one unit (subscription, dimension, hour) */ \
 	X(METER_CARRY, "SELECT CAST(carry_out_pico AS CHAR) FROM ledger WHERE subscription_id = ? AND dimension = ? " \
 	    "AND hour < FROM_UNIXTIME(?) ORDER BY hour DESC LIMIT 1") \

@@ -5,6 +5,7 @@ exact prices and free credit, remainders carried between hours, every
 marketplace answer, two mpbind-meterd racing, kill -9 at random points,
 the final flush, and mpbindctl reconcile."""
 
+import contextlib
 import datetime
 import os
 import random
@@ -16,6 +17,7 @@ import time
 import pytest
 import requests
 
+from api import new_user
 from stack import binary, read_pid
 
 P = "aws-cn"
@@ -51,6 +53,22 @@ def wait_for(check, timeout=20):
     return False
 
 
+def bind(stack, user, org_id, **token):
+    """Lands with a registration token for a subscription (a new one, or token's subscription_id)
+    and binds it to org_id; returns the simulator's subscription."""
+    tok = requests.post(f"{stack.sim_url}/_sim/aws/{P}/tokens", json=token).json()
+    r = user.s.post(f"{stack.url}/marketplace/{P}/landing", data={"x-amzn-marketplace-token": tok["token"]},
+                    allow_redirects=False)
+    assert r.status_code == 303
+    r = user.post("/api/binding/confirm", {"org_id": org_id})
+    assert r.status_code == 200, r.text
+    return tok["subscription"]
+
+
+def sub_id_of(stack, sim_sub):
+    return stack.sql(f"SELECT id FROM subscriptions WHERE license_arn = '{sim_sub['license_arn']}'")[0][0]
+
+
 class Meter:
     """A bound org whose binding started hours ago, and the simulator's view of it."""
 
@@ -59,13 +77,9 @@ class Meter:
         self.user = user
         self.org = user.create_org("Metered " + secrets.token_hex(3))
         self.account = str(secrets.randbelow(10**12)).zfill(12)
-        tok = requests.post(f"{stack.sim_url}/_sim/aws/{P}/tokens", json={"account_id": self.account}).json()
-        self.license = tok["subscription"]["license_arn"]
-        r = user.s.post(f"{stack.url}/marketplace/{P}/landing", data={"x-amzn-marketplace-token": tok["token"]},
-                        allow_redirects=False)
-        assert r.status_code == 303
-        assert user.post("/api/binding/confirm", {"org_id": self.org["id"]}).status_code == 200
-        self.sub_id = stack.sql(f"SELECT id FROM subscriptions WHERE license_arn = '{self.license}'")[0][0]
+        self.sim_sub = bind(stack, user, self.org["id"], account_id=self.account)
+        self.license = self.sim_sub["license_arn"]
+        self.sub_id = sub_id_of(stack, self.sim_sub)
         stack.sql(f"UPDATE bindings SET starts_at = FROM_UNIXTIME({hour_now() - hours_back * HOUR}), "
                   f"bound_at = starts_at WHERE org_id = '{self.org['id']}'")
 
@@ -235,7 +249,7 @@ def test_usage_of_an_unbound_org_is_billed_nowhere_but_shown(stack, sim, user):
     assert wait_for(lambda: stack.sql(f"SELECT COUNT(*) FROM org_hours WHERE org_id = '{org['id']}'") == [["1"]])
     assert stack.sql(f"SELECT subscription_id FROM org_hours WHERE org_id = '{org['id']}'") == [["NULL"]]
     bill = user.get(f"/api/orgs/{org['id']}/billing").json()["current_bill"]
-    assert bill["amount_due_micros"] == 1200000 and bill["unbilled_micros"] == 1200000
+    assert bill["amount_due_micros"] == 0 and bill["unbilled_micros"] == 1200000     # billed nowhere
     # a closed hour takes no more usage
     late = usage(stack, [record(org["id"], h + 120)]).json()["results"][0]
     assert late["error"]["code"] == "hour_closed"
@@ -375,3 +389,170 @@ def test_reconcile_reports_differences_and_exits_non_zero(stack, sim, user):
     lookup = subprocess.run([binary("mpbindctl"), "-c", stack.config_path, "ledger",
                              m.org["id"]], capture_output=True, text=True)
     assert lookup.returncode == 0 and "CustomerNotSubscribed" in lookup.stdout and m.account in lookup.stdout
+
+
+# ----- one hour, several orgs or subscriptions -------------------------------------
+
+@contextlib.contextmanager
+def meterd_paused(stack):
+    """No meterd runs while a test sets bindings and usage in past hours, so nothing closes
+    half-way through; the state is then as if it had happened at those times."""
+    stack.meterd_stop()
+    try:
+        yield
+    finally:
+        stack.meterd_start()
+
+
+def set_binding(stack, org_id, sub_id, starts=None, ended=None):
+    sets = ([f"starts_at = FROM_UNIXTIME({starts}), bound_at = starts_at"] if starts is not None else []) + \
+        ([f"ended_at = FROM_UNIXTIME({ended})"] if ended is not None else [])
+    stack.sql(f"UPDATE bindings SET {', '.join(sets)} WHERE org_id = '{org_id}' AND subscription_id = {sub_id}")
+
+
+def payers(stack, org_id):
+    """Who pays each closed hour of an org: {hour: subscription id or 'NULL'}."""
+    return {int(h): s for h, s in stack.sql(f"SELECT UNIX_TIMESTAMP(hour), subscription_id FROM org_hours "
+                                            f"WHERE org_id = '{org_id}'")}
+
+
+def accepted_of(stack, sim_sub):
+    """What the simulator accepted for a subscription: {timestamp: (quantity, sends)}."""
+    rows = requests.get(f"{stack.sim_url}/_sim/aws/{P}/metering").json()["accepted"]
+    return {a["timestamp"]: (a["quantity"], a["sends"]) for a in rows if a["license_arn"] == sim_sub["license_arn"]}
+
+
+def test_a_subscription_rebound_to_another_org_mid_hour_bills_both_orgs_in_one_row(stack, sim, user):
+    """Org A unbinds S at :20 and org B binds S at :30: the hour is S's for both orgs (in force at
+    the start for A, the first starting within it for B), so S's one ledger row sums both, its
+    remainders carried together, also with two meterd building at once; every other org and later
+    hour keeps closing."""
+    h = hour_now()
+    with meterd_paused(stack):
+        a = Meter(stack, user, hours_back=3)
+        assert user.post(f"/api/orgs/{a.org['id']}/billing/unbind").status_code == 200
+        other = new_user(stack.url)
+        b_org = other.create_org("Rebound")
+        bind(stack, other, b_org["id"], subscription_id=a.sim_sub["id"])
+        set_binding(stack, a.org["id"], a.sub_id, ended=h - HOUR + 20 * 60)
+        set_binding(stack, b_org["id"], a.sub_id, starts=h - HOUR + 30 * 60)
+        # 1.041667 vCPU-hours = 0.12500004 each: 12 units and a remainder apiece, 25 together
+        assert usage(stack, [record(a.org["id"], h - 2 * HOUR + 60, quantity="1"),
+                             record(a.org["id"], h - HOUR + 5 * 60, quantity="1.041667"),
+                             record(b_org["id"], h - HOUR + 40 * 60, quantity="1.041667")]).json()["accepted"] == 3
+        control = Meter(stack, user, hours_back=3)
+        stack.meterd_start("meterd-second")
+    try:
+        assert wait_for(lambda: a.settled(3) and control.settled(3), timeout=40)
+    finally:
+        stack.meterd_stop("meterd-second")
+    assert payers(stack, a.org["id"]) == {h - 3 * HOUR: a.sub_id, h - 2 * HOUR: a.sub_id, h - HOUR: a.sub_id}
+    assert payers(stack, b_org["id"])[h - HOUR] == a.sub_id
+    row = stack.sql(f"SELECT quantity, CAST(carry_in_pico AS CHAR), CAST(carry_out_pico AS CHAR), state FROM ledger "
+                    f"WHERE subscription_id = {a.sub_id} AND hour = FROM_UNIXTIME({h - HOUR})")
+    assert row == [["25", "0", "80000", "accepted"]]       # 0.25000008: 25 units, 0.00000008 carried
+    sent = accepted_of(stack, a.sim_sub)
+    assert {t: sent[t] for t in (h - 3 * HOUR, h - 2 * HOUR, h - HOUR)} == \
+        {h - 3 * HOUR: (0, 1), h - 2 * HOUR: (12, 1), h - HOUR: (25, 1)}
+    assert {r[2] for r in control.ledger()} == {"accepted"}
+    # later passes keep building: an org bound afterwards is metered as usual
+    later = Meter(stack, user, hours_back=2)
+    assert wait_for(lambda: later.settled(2))
+
+
+def test_a_mid_hour_switch_between_two_subscriptions_bills_each_hour_once(stack, sim, user):
+    """The org unbinds S1 at :20 and binds S2 at :30: that hour is S1's (in force at its start,
+    and a user's unbind keeps the rule), the next ones S2's; each hour reaches the marketplace once,
+    from exactly one subscription."""
+    h = hour_now()
+    switch = h - 2 * HOUR
+    with meterd_paused(stack):
+        m = Meter(stack, user, hours_back=4)
+        assert user.post(f"/api/orgs/{m.org['id']}/billing/unbind").status_code == 200
+        s2 = bind(stack, user, m.org["id"])
+        s2_id = sub_id_of(stack, s2)
+        set_binding(stack, m.org["id"], m.sub_id, ended=switch + 20 * 60)
+        set_binding(stack, m.org["id"], s2_id, starts=switch + 30 * 60)
+        assert usage(stack, [record(m.org["id"], switch + 10 * 60, quantity="1"),      # 12 units
+                             record(m.org["id"], switch + 40 * 60, quantity="2"),      # 24 units
+                             record(m.org["id"], h - HOUR + 60, quantity="0.5")]).json()["accepted"] == 3
+    assert wait_for(lambda: m.settled(3) and len(accepted_of(stack, s2)) >= 1, timeout=40)
+    paid = payers(stack, m.org["id"])
+    assert {t: paid[t] for t in range(h - 4 * HOUR, h, HOUR)} == \
+        {h - 4 * HOUR: m.sub_id, h - 3 * HOUR: m.sub_id, switch: m.sub_id, h - HOUR: s2_id}
+    first, second = accepted_of(stack, m.sim_sub), accepted_of(stack, s2)
+    assert first == {h - 4 * HOUR: (0, 1), h - 3 * HOUR: (0, 1), switch: (36, 1)}
+    assert {t: second[t] for t in second if t < h} == {h - HOUR: (6, 1)}
+    assert not set(first) & set(second)
+
+
+@pytest.mark.parametrize("way", ["rebound in the grace window", "switch brought forward"])
+def test_the_hour_a_subscription_ends_in_goes_to_the_binding_that_follows(stack, sim, user, way):
+    """S1's binding, in force at the hour's start, ends at :10 because S1 ended; S2's starts later in
+    that hour. The marketplace would refuse S1's record (CustomerNotSubscribed), so S2 pays the hour."""
+    h = hour_now()
+    hour = h - 2 * HOUR
+    s2_at = hour + (30 if way == "rebound in the grace window" else 10) * 60
+    with meterd_paused(stack):
+        m = Meter(stack, user, hours_back=2)
+        push = f"{stack.sim_url}/_sim/aws/{P}/sns/push"
+        if way == "rebound in the grace window":
+            r = requests.post(f"{stack.sim_url}/_sim/aws/{P}/subscriptions/{m.sim_sub['id']}/cancel",
+                              json={"pending_delay_seconds": 0, "success_delay_seconds": 0, "wait": True})
+            assert r.status_code == 200, r.text
+            assert user.get(f"/api/orgs/{m.org['id']}/billing").json()["status"] == "grace"
+            s2 = bind(stack, user, m.org["id"])
+        else:
+            for action in ("unsubscribe-pending", None, "unsubscribe-success"):
+                if action is None:
+                    s2 = bind(stack, user, m.org["id"])      # switches at the next hour...
+                    continue
+                r = requests.post(push, json={"action": action, "subscription_id": m.sim_sub["id"]}).json()
+                assert r["deliveries"][0]["status"] == 200  # ...brought forward by unsubscribe-success
+        s2_id = sub_id_of(stack, s2)
+        reason = "unsubscribed" if way == "rebound in the grace window" else "replaced"
+        assert stack.sql(f"SELECT end_reason FROM bindings WHERE subscription_id = {m.sub_id}") == [[reason]]
+        set_binding(stack, m.org["id"], m.sub_id, ended=hour + 10 * 60)
+        set_binding(stack, m.org["id"], s2_id, starts=s2_at)
+        assert usage(stack, [record(m.org["id"], hour + 5 * 60, quantity="1"),
+                             record(m.org["id"], hour + 40 * 60, quantity="1"),
+                             record(m.org["id"], h - HOUR + 60, quantity="0.5")]).json()["accepted"] == 3
+    assert wait_for(lambda: len(accepted_of(stack, s2)) >= 2, timeout=40)
+    paid = payers(stack, m.org["id"])
+    assert (paid[hour], paid[h - HOUR]) == (s2_id, s2_id)
+    sent = accepted_of(stack, s2)
+    assert {t: sent[t] for t in (hour, h - HOUR)} == {hour: (24, 1), h - HOUR: (6, 1)}
+    assert m.ledger() == [] and accepted_of(stack, m.sim_sub) == {}
+
+
+def test_an_hour_that_cannot_close_holds_back_only_its_own_org_or_subscription(stack, sim, user):
+    """An org-hour whose usage cannot be read, and a subscription whose carry cannot be: each waits,
+    logged, with the later hours of that org or subscription (credit and carries go in hour order);
+    every other org and subscription closes, and both are closed once repaired."""
+    h = hour_now()
+    poison = "-1"                                           # no amount is negative
+    with meterd_paused(stack):
+        sick_org, sick_sub, well = (Meter(stack, user, hours_back=3) for _ in range(3))
+        rec = record(sick_org.org["id"], h - 2 * HOUR + 60, quantity="1")
+        assert usage(stack, [rec]).json()["accepted"] == 1
+        stack.sql(f"UPDATE usage_records SET cost_pico = {poison} WHERE id = '{rec['id']}'")
+        stack.sql(f"INSERT INTO ledger (subscription_id, marketplace, dimension, hour, quantity, carry_in_pico, "
+                  f"carry_out_pico, state, next_attempt_at, built_at) VALUES ({sick_sub.sub_id}, '{P}', 'usage', "
+                  f"FROM_UNIXTIME({h - 4 * HOUR}), 0, 0, {poison}, 'accepted', NOW(6), NOW(6))")
+    try:
+        assert wait_for(lambda: well.settled(3), timeout=40)
+        time.sleep(2)                                       # a few more passes
+        assert sorted(payers(stack, sick_org.org["id"])) == [h - 3 * HOUR]
+        assert [int(r[0]) for r in sick_org.ledger()] == [h - 3 * HOUR]
+        assert [t for t in sorted(payers(stack, sick_sub.org["id"])) if t < h] == [h - 3 * HOUR, h - 2 * HOUR, h - HOUR]
+        assert [int(r[0]) for r in sick_sub.ledger()] == [h - 4 * HOUR]
+        log = open(stack.path("log", "mpbind.log"), errors="replace").read()
+        assert f'meter: org "{sick_org.org["id"]}" hour ' in log
+        assert f'meter: subscription "{sick_sub.sub_id}" hour ' in log
+    finally:
+        stack.sql(f"UPDATE usage_records SET cost_pico = 120000000000 WHERE id = '{rec['id']}'")
+        stack.sql(f"DELETE FROM ledger WHERE subscription_id = {sick_sub.sub_id} AND hour = FROM_UNIXTIME({h - 4 * HOUR})")
+    assert wait_for(lambda: sick_org.settled(3) and sick_sub.settled(3), timeout=40)
+    assert {int(r[0]): r[1] for r in sick_org.ledger() if int(r[0]) < h} == \
+        {h - 3 * HOUR: "0", h - 2 * HOUR: "12", h - HOUR: "0"}
+    assert [r[2] for r in sick_sub.ledger() if int(r[0]) < h] == ["accepted"] * 3
