@@ -50,6 +50,14 @@ static const char *const aliyun_meter_verdict_names[] = {
 	[ALIYUN_METER_REJECT] = "rejected",
 	[ALIYUN_METER_SPLIT] = "refused whole, split",
 	[ALIYUN_METER_UNKNOWN] = "unknown",
+	[ALIYUN_METER_HOLD] = "held: our credentials or configuration were refused",
+};
+
+/* Refusals of our credentials, signature, permissions or endpoint: prefixes of Alibaba Cloud's codes. */
+static const char *const aliyun_meter_config_codes[] = {
+	"SignatureDoesNotMatch", "IncompleteSignature", "InvalidSignature", "UnsupportedSignature",
+	"InvalidAccessKeyId", "InvalidSecurityToken", "MissingSecurityToken", "InvalidTimeStamp", "Forbidden",
+	"Permission.Denied", "NoPermission", "InvalidAction", "InvalidVersion", NULL
 };
 
 /* ---------------------------------------------------------------- answers */
@@ -100,13 +108,36 @@ aliyun_meter_success(struct json_object *obj)
 static enum aliyun_meter_verdict
 aliyun_meter_code_verdict(const char *code, long status, bool several_instances)
 {
+	size_t i;
+
 	if (strcmp(code, "Service.Flow.Control") == 0 || aliyun_meter_prefix(code, "Throttling") ||
 	    strcmp(code, "InternalError") == 0 || strcmp(code, "ServiceUnavailable") == 0 ||
 	    strcmp(code, "SignatureNonceUsed") == 0 || status >= 500 || status == 429)
 		return ALIYUN_METER_RETRY;
+	for (i = 0; aliyun_meter_config_codes[i] != NULL; i++)
+		if (aliyun_meter_prefix(code, aliyun_meter_config_codes[i]))
+			return ALIYUN_METER_HOLD;
 	if (aliyun_meter_prefix(code, "Invalid.Parameter") || strcmp(code, "Metering.Data.Exceeded") == 0)
 		return several_instances ? ALIYUN_METER_SPLIT : ALIYUN_METER_REJECT;
+	if (status == 401 || status == 403)
+		return ALIYUN_METER_HOLD;
 	return ALIYUN_METER_REJECT;
+}
+
+/*
+ * A refusal without a Code, by its status: 5xx, 429 and 408 were not
+ * processed (RETRY); 413, 414 and 431 are too big (fewer records); any
+ * other came from before 云市场's metering (a gateway, a proxy, a wrong
+ * market_url): nothing was billed and it is ours to fix (HOLD).
+ */
+static enum aliyun_meter_verdict
+aliyun_meter_status_verdict(long status, bool several_instances)
+{
+	if (status >= 500 || status == 429 || status == 408)
+		return ALIYUN_METER_RETRY;
+	if (status == 413 || status == 414 || status == 431)
+		return several_instances ? ALIYUN_METER_SPLIT : ALIYUN_METER_REJECT;
+	return ALIYUN_METER_HOLD;
 }
 
 int
@@ -145,7 +176,7 @@ aliyun_meter_judge(struct pool *pool, int http_rc, const struct http_reply *repl
 		out->verdict = ALIYUN_METER_UNKNOWN;
 		out->code = "malformed_answer";
 	} else {
-		out->verdict = status >= 500 || status == 429 ? ALIYUN_METER_RETRY : ALIYUN_METER_REJECT;
+		out->verdict = aliyun_meter_status_verdict(status, several_instances);
 		out->code = pool_printf(pool, "http_%ld", status);
 	}
 	if (json != NULL)
@@ -161,17 +192,19 @@ aliyun_meter_settle(struct worker *w, const struct ledger_row *row, const struct
 {
 	switch (o->verdict) {
 	case ALIYUN_METER_ACCEPT:
-		return ledger_accept(w, row->id, o->record_id);
+		return ledger_accept(w, row, o->record_id);
 	case ALIYUN_METER_RETRY:
-		return ledger_retry(w, row->id, o->code, false);
+		return ledger_retry(w, row, o->code, false);
 	case ALIYUN_METER_SPLIT:
-		return ledger_retry(w, row->id, o->code, true);
+		return ledger_retry(w, row, o->code, true);
 	case ALIYUN_METER_UNKNOWN:
-		return ledger_unknown(w, row->id, o->code);
+		return ledger_unknown(w, row, o->code);
+	case ALIYUN_METER_HOLD:
+		return ledger_hold(w, row, o->code);
 	case ALIYUN_METER_REJECT:
 		break;
 	}
-	return ledger_reject(w, row->id, o->code);
+	return ledger_reject(w, row, o->code);
 }
 
 /* Settles every row of batch alike; the first error, after trying them all. */
@@ -279,24 +312,17 @@ aliyun_meter_stamp(struct worker *w, const struct ledger_row *rows, const struct
 	return rc;
 }
 
-static long long
-aliyun_meter_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * One PushMeteringData for batch and the settling of its rows. The call
- * ends before the rows' lease does (lease_end, monotonic ms), so that
+ * ends before the rows' lease does (lease_end, ledger_clock_ms()), so that
  * another meterd never finds them "sent" past their lease while the answer
- * is still coming; without time for a call, nothing is sent.
+ * is still coming; without time for a call, nothing is sent. When our
+ * credentials or configuration were refused (HOLD), *refusal is set to
+ * the code (in the pool) and a warning logged.
  */
 static int
 aliyun_meter_push(struct worker *w, const struct ledger_row *rows, const struct aliyun_meter_batch *b,
-    long long lease_end)
+    long long lease_end, const char **refusal)
 {
 	const struct config_aliyun *cfg = &w->app->cfg.aliyun;
 	struct aliyun_meter_outcome outcome = { ALIYUN_METER_RETRY, "internal", NULL };
@@ -307,7 +333,7 @@ aliyun_meter_push(struct worker *w, const struct ledger_row *rows, const struct 
 	struct acs3_signed sig;
 	struct http_call call;
 	struct http_reply reply;
-	long long timeout_ms = lease_end - ALIYUN_METER_LEASE_SLACK_MS - aliyun_meter_now_ms();
+	long long timeout_ms = lease_end - ALIYUN_METER_LEASE_SLACK_MS - ledger_clock_ms();
 	size_t i;
 	int rc, http_rc, settle_rc;
 
@@ -355,6 +381,12 @@ aliyun_meter_push(struct worker *w, const struct ledger_row *rows, const struct 
 	}
 	log_info("aliyun: %s of %zu records for %zu instances: %s %s (HTTP %ld)", ALIYUN_METER_ACTION, b->n,
 	    b->instances, aliyun_meter_verdict_names[outcome.verdict], outcome.code, reply.status);
+	if (outcome.verdict == ALIYUN_METER_HOLD) {
+		*refusal = outcome.code;
+		log_warnx("aliyun: %s refused our credentials or configuration: %s (HTTP %ld); the ledger is held "
+		    "and pushed once aliyun.access_key_id, access_key_secret and market_url are right and the account "
+		    "may call it", ALIYUN_METER_ACTION, outcome.code, reply.status);
+	}
 	if (reply.sent) {
 		settle_rc = aliyun_meter_stamp(w, rows, b);
 		if (settle_rc != ERR_OK)
@@ -384,10 +416,13 @@ aliyun_meter_same_product(const struct ledger_row *a, const struct ledger_row *b
 /*
  * Settles what must not be sent, then sends the rest of rows[0..n): an
  * instance whose rows were refused whole before (solo) alone, the others
- * together per product. An instance's rows always travel together.
+ * together per product. An instance's rows always travel together. After
+ * a refusal of our credentials or configuration (*refusal set), the rest
+ * is held unsent.
  */
 static int
-aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t n, long long lease_end)
+aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t n, long long lease_end,
+    const char **refusal)
 {
 	struct aliyun_meter_outcome hold;
 	struct aliyun_meter_batch b;
@@ -437,7 +472,12 @@ aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t 
 			b.idx[b.n++] = i;
 			todo[i] = false;
 		}
-		one = aliyun_meter_push(w, rows, &b, lease_end);
+		if (*refusal != NULL) {
+			hold = (struct aliyun_meter_outcome){ ALIYUN_METER_HOLD, *refusal, NULL };
+			one = aliyun_meter_settle_batch(w, rows, &b, &hold);
+		} else {
+			one = aliyun_meter_push(w, rows, &b, lease_end, refusal);
+		}
 		if (one != ERR_OK && rc == ERR_OK)
 			rc = one;
 	}
@@ -449,7 +489,7 @@ aliyun_meter_send(struct worker *w)
 {
 	const struct config_aliyun *cfg = &w->app->cfg.aliyun;
 	struct ledger_row rows[ALIYUN_METER_RECORDS];
-	long long lease_end;
+	const char *refusal = NULL;
 	size_t n, leases;
 	int rc;
 
@@ -457,14 +497,12 @@ aliyun_meter_send(struct worker *w)
 		return ERR_OK;
 	/* A push that died mid-way may have billed: never resend it. */
 	rc = ledger_recover(w, ALIYUN_METER_MARKETPLACE, false);
-	for (leases = 0; rc == ERR_OK && leases < ALIYUN_METER_LEASES_PER_PASS; leases++) {
+	for (leases = 0; rc == ERR_OK && refusal == NULL && leases < ALIYUN_METER_LEASES_PER_PASS; leases++) {
 		pool_reset(&w->pool);
-		/* the lease began before this, in the database's clock */
-		lease_end = aliyun_meter_now_ms() + w->app->cfg.metering_lease * 1000LL;
 		rc = ledger_lease(w, ALIYUN_METER_MARKETPLACE, cfg->metering_interval, rows, ALIYUN_METER_RECORDS, &n);
 		if (rc != ERR_OK || n == 0)
 			break;
-		rc = aliyun_meter_lease_send(w, rows, n, lease_end);
+		rc = aliyun_meter_lease_send(w, rows, n, rows[0].lease_end, &refusal);
 	}
 	return rc;
 }

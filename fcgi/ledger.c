@@ -5,11 +5,19 @@
  */
 #include "ledger.h"
 
+#include <time.h>
+
+#include <sodium.h>
+
 #include "config.h"
 #include "db.h"
 #include "error.h"
+#include "log.h"
+#include "text.h"
 #include "worker.h"
 #include "banned.h"
+
+#define LEDGER_TOKEN_BYTES 16	/* a lease token: 32 hex digits */
 
 struct ledger_lease_tx {
 	struct worker *w;
@@ -18,7 +26,18 @@ struct ledger_lease_tx {
 	struct ledger_row *rows;
 	size_t max;
 	size_t *n;
+	const char *token;
+	long long lease_end;
 };
+
+long long
+ledger_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int
 ledger_lease_tx(void *arg)
@@ -49,8 +68,10 @@ ledger_lease_tx(void *arg)
 		row->customer_identifier = db_text(&res, i, 11);
 		row->product_code = db_text(&res, i, 12);
 		row->instance_id = db_text(&res, i, 13);
+		row->lease = tx->token;
+		row->lease_end = tx->lease_end;
 		rc = db_run(&w->db, &w->pool, STMT_LEDGER_MARK_SENT, NULL,
-		    DB_ARGS(DB_INT(w->app->cfg.metering_lease), DB_INT(row->id)));
+		    DB_ARGS(DB_INT(w->app->cfg.metering_lease), DB_TEXT(tx->token), DB_INT(row->id)));
 		if (rc == ERR_OK && tx->min_interval > 0)
 			rc = db_run(&w->db, &w->pool, STMT_SUB_METERED, NULL, DB_ARGS(DB_INT(row->subscription_id)));
 	}
@@ -63,38 +84,80 @@ int
 ledger_lease(struct worker *w, const char *marketplace, long min_interval,
     struct ledger_row *rows, size_t max, size_t *n)
 {
-	struct ledger_lease_tx tx = { w, marketplace, min_interval, rows, max, n };
-	int rc = db_transaction(&w->db, ledger_lease_tx, &tx);
+	struct ledger_lease_tx tx = { w, marketplace, min_interval, rows, max, n, NULL, 0 };
+	unsigned char raw[LEDGER_TOKEN_BYTES];
+	char *token = pool_alloc(&w->pool, 2 * sizeof(raw) + 1);
+	int rc;
 
+	*n = 0;
+	if (token == NULL)
+		return ERR_NOMEM;
+	randombytes_buf(raw, sizeof(raw));
+	text_hex(token, raw, sizeof(raw));
+	tx.token = token;
+	/* taken before the lease begins in the database's clock, so never later than its end */
+	tx.lease_end = ledger_clock_ms() + w->app->cfg.metering_lease * 1000LL;
+	rc = db_transaction(&w->db, ledger_lease_tx, &tx);
 	if (rc != ERR_OK)
 		*n = 0;
 	return rc;
 }
 
-int
-ledger_accept(struct worker *w, long long id, const char *record_id)
+/* Runs one settling statement; a row no longer held under row->lease is left alone and logged. */
+static int
+ledger_settle(struct worker *w, const struct ledger_row *row, enum stmt_id id, const struct db_param *args,
+    size_t nargs)
 {
-	return db_run(&w->db, &w->pool, STMT_LEDGER_ACCEPT, NULL,
-	    DB_ARGS(DB_TEXT_OR_NULL(record_id), DB_INT(id)));
+	struct db_result res;
+	int rc;
+
+	rc = db_run(&w->db, &w->pool, id, &res, args, nargs);
+	if (rc == ERR_OK && res.affected == 0)
+		log_warnx("ledger: row %lld was no longer held by this sender's lease; %s not recorded", row->id,
+		    db_stmt_name(id));
+	return rc;
 }
 
 int
-ledger_reject(struct worker *w, long long id, const char *code)
+ledger_accept(struct worker *w, const struct ledger_row *row, const char *record_id)
 {
-	return db_run(&w->db, &w->pool, STMT_LEDGER_REJECT, NULL, DB_ARGS(DB_TEXT(code), DB_INT(id)));
+	return ledger_settle(w, row, STMT_LEDGER_ACCEPT,
+	    DB_ARGS(DB_TEXT_OR_NULL(record_id), DB_INT(row->id), DB_TEXT(row->lease)));
 }
 
 int
-ledger_retry(struct worker *w, long long id, const char *code, bool solo)
+ledger_reject(struct worker *w, const struct ledger_row *row, const char *code)
 {
-	return db_run(&w->db, &w->pool, STMT_LEDGER_RETRY, NULL,
-	    DB_ARGS(DB_TEXT(code), DB_INT(solo ? 1 : 0), DB_INT(w->app->cfg.metering_retry), DB_INT(id)));
+	return ledger_settle(w, row, STMT_LEDGER_REJECT,
+	    DB_ARGS(DB_TEXT(code), DB_INT(row->id), DB_TEXT(row->lease)));
 }
 
 int
-ledger_unknown(struct worker *w, long long id, const char *code)
+ledger_retry(struct worker *w, const struct ledger_row *row, const char *code, bool solo)
 {
-	return db_run(&w->db, &w->pool, STMT_LEDGER_UNKNOWN, NULL, DB_ARGS(DB_TEXT(code), DB_INT(id)));
+	return ledger_settle(w, row, STMT_LEDGER_RETRY, DB_ARGS(DB_TEXT(code), DB_INT(solo ? 1 : 0),
+	    DB_INT(w->app->cfg.metering_retry), DB_INT(row->id), DB_TEXT(row->lease)));
+}
+
+int
+ledger_hold(struct worker *w, const struct ledger_row *row, const char *code)
+{
+	return ledger_settle(w, row, STMT_LEDGER_HOLD, DB_ARGS(DB_TEXT(code), DB_INT(w->app->cfg.metering_retry),
+	    DB_INT(row->id), DB_TEXT(row->lease)));
+}
+
+int
+ledger_release(struct worker *w, const struct ledger_row *row, bool solo)
+{
+	return ledger_settle(w, row, STMT_LEDGER_RELEASE,
+	    DB_ARGS(DB_INT(solo ? 1 : 0), DB_INT(row->id), DB_TEXT(row->lease)));
+}
+
+int
+ledger_unknown(struct worker *w, const struct ledger_row *row, const char *code)
+{
+	return ledger_settle(w, row, STMT_LEDGER_UNKNOWN,
+	    DB_ARGS(DB_TEXT(code), DB_INT(row->id), DB_TEXT(row->lease)));
 }
 
 int

@@ -39,13 +39,28 @@ struct worker;
  *   RETRY    nothing was billed and a resend is safe: throttled
  *            (Service.Flow.Control, Throttling.*, 429), a 5xx or
  *            InternalError, SignatureNonceUsed, or nothing was sent.
- *   REJECT   refused for good with code: Permission.Denied and any other
- *            error code, a 4xx without one.
+ *   HOLD     our credentials, signature, permission or endpoint were
+ *            refused before anything was metered: codes beginning
+ *            SignatureDoesNotMatch, IncompleteSignature, InvalidSignature,
+ *            UnsupportedSignature, InvalidAccessKeyId, InvalidSecurityToken,
+ *            MissingSecurityToken, InvalidTimeStamp (our clock), Forbidden,
+ *            Permission.Denied (the account is not on the API's list, or a
+ *            RAM user), NoPermission, InvalidAction, InvalidVersion; any
+ *            other code with 401 or 403; an answer without a code other
+ *            than those below (a gateway's or a proxy's page, a wrong
+ *            market_url). Never final: the rows stay pending with ten
+ *            times the backoff, a warning is logged, the pass stops; fixed
+ *            in time, they are pushed (else they end "late").
+ *   REJECT   refused for good with the marketplace's code: any other code
+ *            (4xx or Success: false); 413, 414 or 431 without a code for
+ *            a request of one instance.
  *   SPLIT    refused whole for what may be one record's fault
- *            (Invalid.Parameter*, Metering.Data.Exceeded): send each
- *            instance alone; a request of one instance is REJECT.
+ *            (Invalid.Parameter*, Metering.Data.Exceeded; 413, 414, 431
+ *            without a code): send each instance alone; a request of one
+ *            instance is REJECT.
  *   UNKNOWN  it may have been billed: a timeout or a connection lost after
  *            the request left, a 2xx that is not the expected JSON.
+ * RETRY also covers 408 without a code.
  */
 enum aliyun_meter_verdict {
 	ALIYUN_METER_ACCEPT,
@@ -53,6 +68,7 @@ enum aliyun_meter_verdict {
 	ALIYUN_METER_REJECT,
 	ALIYUN_METER_SPLIT,
 	ALIYUN_METER_UNKNOWN,
+	ALIYUN_METER_HOLD,
 };
 
 struct aliyun_meter_outcome {
@@ -75,8 +91,9 @@ int aliyun_meter_judge(struct pool *pool, int http_rc, const struct http_reply *
  * resent); then due rows are leased, rows past their deadline (the hour's
  * start + 1:59, less a minute's margin) rejected "late" without a request,
  * rows of an hour not yet over put back, and the rest pushed and settled
- * with the answer. Returns ERR_OK, or the database error that stopped the
- * pass (rows it could not settle stay "sent" and end unknown).
+ * with the answer; after a HOLD the pass pushes nothing more. Returns
+ * ERR_OK, or the database error that stopped the pass (rows it could not
+ * settle stay "sent" and end unknown).
  */
 int aliyun_meter_send(struct worker *w);
 

@@ -469,29 +469,43 @@
 	    "AND l.next_attempt_at <= NOW(6) AND s.status <> 'failed' AND (? = 0 OR s.last_metered_at IS NULL " \
 	    "OR s.last_metered_at <= NOW(6) - INTERVAL ? SECOND) " \
 	    "ORDER BY s.flush_requested_at IS NULL, l.hour, l.id LIMIT ? FOR UPDATE SKIP LOCKED") \
-	/* ledger.c: a leased row is being sent (lease seconds, id) */ \
+	/* ledger.c: a leased row is being sent, under the lease's token (lease seconds, token, id) */ \
 	X(LEDGER_MARK_SENT, "UPDATE ledger SET state = 'sent', attempts = attempts + 1, sent_at = NOW(6), " \
-	    "lease_until = NOW(6) + INTERVAL ? SECOND WHERE id = ? AND state = 'pending'") \
+	    "lease_until = NOW(6) + INTERVAL ? SECOND, lease_token = ? WHERE id = ? AND state = 'pending'") \
 	/* ledger.c: a subscription was just sent to (id) */ \
 	X(SUB_METERED, "UPDATE subscriptions SET last_metered_at = NOW(6) WHERE id = ?") \
-	/* ledger.c: final answers (record id or code, id) */ \
+	/* ledger.c: final answers, only while the row is still sent under the settling lease \
+	 * (record id or code, id, token) */ \
 	X(LEDGER_ACCEPT, "UPDATE ledger SET state = 'accepted', record_id = ?, result_code = 'Success', " \
-	    "settled_at = NOW(6), lease_until = NULL WHERE id = ? AND state = 'sent'") \
+	    "settled_at = NOW(6), lease_until = NULL, lease_token = NULL WHERE id = ? AND state = 'sent' " \
+	    "AND lease_token = ?") \
 	X(LEDGER_REJECT, "UPDATE ledger SET state = 'rejected', result_code = ?, settled_at = NOW(6), " \
-	    "lease_until = NULL WHERE id = ? AND state = 'sent'") \
-	X(LEDGER_UNKNOWN, "UPDATE ledger SET state = 'unknown', result_code = ?, lease_until = NULL " \
-	    "WHERE id = ? AND state = 'sent'") \
+	    "lease_until = NULL, lease_token = NULL WHERE id = ? AND state = 'sent' AND lease_token = ?") \
+	X(LEDGER_UNKNOWN, "UPDATE ledger SET state = 'unknown', result_code = ?, lease_until = NULL, " \
+	    "lease_token = NULL WHERE id = ? AND state = 'sent' AND lease_token = ?") \
 	/* ledger.c: try again later, backing off base * 2^(attempts - 1) seconds up to an hour \
-	 * (code, solo, base, id) */ \
+	 * (code, solo, base, id, token) */ \
 	X(LEDGER_RETRY, "UPDATE ledger SET state = 'pending', result_code = ?, solo = solo OR ?, lease_until = NULL, " \
-	    "next_attempt_at = NOW(6) + INTERVAL LEAST(? * POW(2, LEAST(attempts, 11) - 1), 3600) SECOND " \
-	    "WHERE id = ? AND state = 'sent'") \
+	    "lease_token = NULL, next_attempt_at = NOW(6) + INTERVAL LEAST(? * POW(2, LEAST(attempts, 11) - 1), 3600) " \
+	    "SECOND WHERE id = ? AND state = 'sent' AND lease_token = ?") \
+	/* ledger.c: refused for our credentials or configuration: pending, backing off ten times longer, \
+	 * base * 10 * 2^(attempts - 1) seconds up to an hour (code, base, id, token) */ \
+	X(LEDGER_HOLD, "UPDATE ledger SET state = 'pending', result_code = ?, lease_until = NULL, lease_token = NULL, " \
+	    "next_attempt_at = NOW(6) + INTERVAL LEAST(? * 10 * POW(2, LEAST(attempts, 11) - 1), 3600) SECOND " \
+	    "WHERE id = ? AND state = 'sent' AND lease_token = ?") \
+	/* ledger.c: a leased row that was not sent: pending and due again, the attempt not counted \
+	 * (solo, id, token) */ \
+	X(LEDGER_RELEASE, "UPDATE ledger SET state = 'pending', attempts = GREATEST(attempts, 1) - 1, " \
+	    "solo = solo OR ?, lease_until = NULL, lease_token = NULL WHERE id = ? AND state = 'sent' " \
+	    "AND lease_token = ?") \
 	/* ledger.c: rows left sent past their lease: back to pending (marketplace) */ \
 	X(LEDGER_RECOVER_PENDING, "UPDATE ledger SET state = 'pending', result_code = 'lease expired', " \
-	    "lease_until = NULL WHERE marketplace = ? AND state = 'sent' AND lease_until < NOW(6)") \
+	    "lease_until = NULL, lease_token = NULL WHERE marketplace = ? AND state = 'sent' " \
+	    "AND lease_until < NOW(6)") \
 	/* ledger.c: ... or unknown where resending could bill twice (marketplace) */ \
 	X(LEDGER_RECOVER_UNKNOWN, "UPDATE ledger SET state = 'unknown', result_code = 'lease expired while sending', " \
-	    "lease_until = NULL WHERE marketplace = ? AND state = 'sent' AND lease_until < NOW(6)")
+	    "lease_until = NULL, lease_token = NULL WHERE marketplace = ? AND state = 'sent' " \
+	    "AND lease_until < NOW(6)")
 
 enum stmt_id {
 #define X(name, sql) STMT_##name,

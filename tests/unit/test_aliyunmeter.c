@@ -2,7 +2,8 @@
 /*
  * test_aliyunmeter.c: what a PushMeteringData answer means for the rows it
  * carried, including answers the simulator never gives (a string "true",
- * 429, a 2xx error, a proxy's HTML, a connection that never opened).
+ * 429, a 2xx error, a proxy's HTML, a connection that never opened), and
+ * the refusals of our own credentials or configuration that are held.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,11 +83,31 @@ aliyun_meter_accepts_success_with_its_request_id(void **state)
 	assert_null(o.record_id);
 }
 
+struct judge_case {
+	long status;
+	const char *body;
+	const char *code;		/* expected */
+};
+
+/* Each of cases[0..n) (an answer to a request of several instances) gets verdict and its code. */
+static void
+expect(const struct judge_case *cases, size_t n, enum aliyun_meter_verdict verdict)
+{
+	struct aliyun_meter_outcome o;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o = judge(cases[i].status, cases[i].body, true);
+		assert_int_equal(o.verdict, verdict);
+		assert_string_equal(o.code, cases[i].code);
+	}
+}
+
 /* Throttling and server errors bill nothing: send again later. */
 static void
 aliyun_meter_retries_throttling_and_server_errors(void **state)
 {
-	static const struct { long status; const char *body; const char *code; } cases[] = {
+	static const struct judge_case cases[] = {
 		{ 400, "{\"Code\":\"Service.Flow.Control\"}", "Service.Flow.Control" },
 		{ 400, "{\"Code\":\"Throttling.User\"}", "Throttling.User" },
 		{ 500, "{\"Code\":\"InternalError\"}", "InternalError" },
@@ -94,20 +115,16 @@ aliyun_meter_retries_throttling_and_server_errors(void **state)
 		{ 400, "{\"Code\":\"SignatureNonceUsed\"}", "SignatureNonceUsed" },
 		{ 502, "<html>bad gateway</html>", "http_502" },
 		{ 429, "", "http_429" },
+		{ 408, "", "http_408" },
 	};
-	struct aliyun_meter_outcome o;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		o = judge(cases[i].status, cases[i].body, true);
-		assert_int_equal(o.verdict, ALIYUN_METER_RETRY);
-		assert_string_equal(o.code, cases[i].code);
-	}
+	expect(cases, sizeof(cases) / sizeof(cases[0]), ALIYUN_METER_RETRY);
 }
 
 /* Parameter errors may be one record's: split a request of several
- * instances, reject a request of one. Other codes are final for all. */
+ * instances, reject a request of one. Other codes of the marketplace are
+ * final for all. */
 static void
 aliyun_meter_rejects_or_splits_refusals(void **state)
 {
@@ -121,14 +138,16 @@ aliyun_meter_rejects_or_splits_refusals(void **state)
 	assert_string_equal(o.code, "Invalid.Parameter.Instance");
 	o = judge(400, "{\"Code\":\"Metering.Data.Exceeded\"}", true);
 	assert_int_equal(o.verdict, ALIYUN_METER_SPLIT);
-	o = judge(403, "{\"Code\":\"Permission.Denied\"}", true);
+	o = judge(400, "{\"Code\":\"UnknownError\"}", true);
 	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
-	assert_string_equal(o.code, "Permission.Denied");
+	assert_string_equal(o.code, "UnknownError");
 	o = judge(200, "{\"Success\":false,\"Code\":\"Invalid.Parameter.Metering\"}", false);
 	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
-	o = judge(404, "<html>not here</html>", true);
+	o = judge(414, "<html>URI too long</html>", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_SPLIT);
+	o = judge(413, "", false);
 	assert_int_equal(o.verdict, ALIYUN_METER_REJECT);
-	assert_string_equal(o.code, "http_404");
+	assert_string_equal(o.code, "http_413");
 	/* a code is kept short and plain */
 	o = judge(400, "{\"Code\":\"Bad code\\n with\\u00e9 characters and then a great deal more text than fits\"}",
 	    false);
@@ -136,6 +155,31 @@ aliyun_meter_rejects_or_splits_refusals(void **state)
 	assert_true(strlen(o.code) <= 64);
 	assert_int_equal(strspn(o.code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"),
 	    strlen(o.code));
+}
+
+/* Our credentials, signature, permission or endpoint refused: nothing was
+ * billed, and it is ours to fix, so never final. */
+static void
+aliyun_meter_holds_refusals_of_our_configuration(void **state)
+{
+	static const struct judge_case cases[] = {
+		{ 400, "{\"Code\":\"SignatureDoesNotMatch\",\"Message\":\"x\"}", "SignatureDoesNotMatch" },
+		{ 404, "{\"Code\":\"InvalidAccessKeyId.NotFound\"}", "InvalidAccessKeyId.NotFound" },
+		{ 403, "{\"Code\":\"InvalidAccessKeyId.Inactive\"}", "InvalidAccessKeyId.Inactive" },
+		{ 400, "{\"Code\":\"InvalidTimeStamp.Expired\"}", "InvalidTimeStamp.Expired" },
+		{ 400, "{\"Code\":\"IncompleteSignature\"}", "IncompleteSignature" },
+		{ 403, "{\"Code\":\"Forbidden.RAM\"}", "Forbidden.RAM" },
+		{ 403, "{\"Code\":\"Permission.Denied\"}", "Permission.Denied" },
+		{ 404, "{\"Code\":\"InvalidAction.NotFound\"}", "InvalidAction.NotFound" },
+		{ 403, "{\"Code\":\"SomethingNew\"}", "SomethingNew" },
+		{ 401, "", "http_401" },
+		{ 403, "<html>forbidden</html>", "http_403" },
+		{ 404, "<html>not here</html>", "http_404" },
+		{ 400, "<html>bad request</html>", "http_400" },
+	};
+
+	(void)state;
+	expect(cases, sizeof(cases) / sizeof(cases[0]), ALIYUN_METER_HOLD);
 }
 
 /* A 2xx that is not the expected JSON may have billed. */
@@ -182,6 +226,7 @@ main(void)
 		cmocka_unit_test(aliyun_meter_accepts_success_with_its_request_id),
 		cmocka_unit_test(aliyun_meter_retries_throttling_and_server_errors),
 		cmocka_unit_test(aliyun_meter_rejects_or_splits_refusals),
+		cmocka_unit_test(aliyun_meter_holds_refusals_of_our_configuration),
 		cmocka_unit_test(aliyun_meter_unknown_for_a_malformed_success),
 		cmocka_unit_test(aliyun_meter_tells_unsent_from_lost),
 	};
