@@ -4,6 +4,16 @@
  * ctl_commands[]: name, usage, handler. Commands that touch the database
  * use the workers' configuration, statements and modules, so an operator
  * changes state exactly as a request would (transactions, audit events).
+ *
+ * reconcile reads everything in the range, filtered by org in SQL and a
+ * page at a time (no cap): each closed org-hour against its usage, its
+ * ledger row's units and carries against the money of the org-hours its
+ * subscription pays that hour, each carry_in against the previous row's
+ * carry_out, and the marketplace's answer; usage hours and bound hours
+ * that were never closed (a bound hour always gets a ledger row, zero when
+ * idle). Prices have no history (sql/006_metering.sql keeps one price per
+ * dimension): a usage record's cost is fixed with the price in force when
+ * it arrived, and reconcile checks those stored costs without re-pricing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,7 +64,9 @@ ctl_fail(const char *what, int rc)
 	return 1;
 }
 
-/* "123.45" (currency) as micro-units; false if malformed. */
+#define CTL_MONEY_WHOLE_MAX 999999999999LL	/* so whole * 1000000 + 999999 stays below 1e18 */
+
+/* "123.45" (currency) as micro-units; false if malformed or above CTL_MONEY_WHOLE_MAX.999999. */
 static bool
 ctl_money(const char *s, long long *micros)
 {
@@ -64,9 +76,11 @@ ctl_money(const char *s, long long *micros)
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0' && *s != '.'; s++) {
-		if (*s < '0' || *s > '9' || whole > 1000000000000LL)
+		if (*s < '0' || *s > '9')
 			return false;
-		whole = whole * 10 + (*s - '0');
+		whole = whole * 10 + (*s - '0');	/* at most CTL_MONEY_WHOLE_MAX * 10 + 9: no overflow */
+		if (whole > CTL_MONEY_WHOLE_MAX)
+			return false;
 	}
 	if (*s == '.')
 		for (s++; *s != '\0'; s++, digits++) {
@@ -307,8 +321,13 @@ ctl_credits(struct ctl *c, int argc, char **argv)
 	long days;
 	int rc;
 
-	if (argc < 4 || !orgs_valid_id(argv[1]) || !ctl_money(argv[2], &micros) || micros <= 0)
+	if (argc < 4 || !orgs_valid_id(argv[1]))
 		return 2;
+	if (!ctl_money(argv[2], &micros) || micros <= 0) {
+		fprintf(stderr, "mpbindctl: credits: \"%s\" is not an amount from 0.000001 to %lld.999999\n", argv[2],
+		    CTL_MONEY_WHOLE_MAX);
+		return 2;
+	}
 	days = strtol(argv[3], &end, 10);
 	if (*end != '\0' || days < 1 || days > 3650)
 		return 2;
@@ -396,17 +415,63 @@ ctl_replay(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-/* One closed org-hour checked against its usage and its ledger row. */
+#define CTL_ORGS_MAX 64
+#define CTL_PAGE 1000				/* rows a reconcile query returns at a time */
+#define CTL_BOUND_WINDOW (168 * METER_HOUR)	/* hours one bound-hours query spans */
+
+/* One reconcile run: its range and what it found. */
+struct ctl_reconcile {
+	struct ctl *c;
+	time_t from, to;			/* [from, to) */
+	time_t closed_before;			/* hours before this should all be closed */
+	bool verbose;
+	size_t checked;
+	long long unbilled, differences;
+};
+
+/* Where a paged query stopped: the last (org, hour) it returned. */
+struct ctl_cursor {
+	char org[ORG_ID_LEN + 1];
+	long long hour;
+};
+
+/* Moves cursor to row i of res (org, epoch hour); ERR_INTERNAL for an org id that cannot be one. */
 static int
-ctl_reconcile_hour(struct ctl *c, struct db_result *res, size_t i, bool verbose, long long *unbilled)
+ctl_cursor_move(struct ctl_cursor *cursor, const struct db_result *res, size_t i)
 {
-	const struct marketplace *mp = db_text(res, i, 6) != NULL ? marketplace_find(db_text(res, i, 6)) : NULL;
-	unsigned __int128 cost, billable, usage, carry_in = 0, carry_out = 0, unit;
-	const char *diff = NULL, *state = db_text(res, i, 11);
-	long long credit = db_int(res, i, 3), quantity = db_int(res, i, 8);
-	time_t hour = (time_t)db_int(res, i, 1);
+	const char *org = db_text(res, i, 0);
+
+	if (org == NULL || strlen(org) > ORG_ID_LEN)
+		return ERR_INTERNAL;
+	memcpy(cursor->org, org, strlen(org) + 1);
+	cursor->hour = db_int(res, i, 1);
+	return ERR_OK;
+}
+
+static void
+ctl_print_hour(FILE *out, time_t hour)
+{
 	char when[32];
 	struct tm tm;
+
+	gmtime_r(&hour, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:00Z", &tm);
+	fputs(when, out);
+}
+
+/*
+ * One closed org-hour checked against its usage and its ledger row: the
+ * row's units and carries against the money of every org-hour its
+ * subscription pays that hour, its carry_in against what the
+ * subscription's previous row left, and the marketplace's answer.
+ */
+static int
+ctl_reconcile_hour(struct ctl_reconcile *r, struct db_result *res, size_t i)
+{
+	const struct marketplace *mp = db_text(res, i, 6) != NULL ? marketplace_find(db_text(res, i, 6)) : NULL;
+	unsigned __int128 cost, billable, usage, paid, carry_in = 0, carry_out = 0, left = 0, unit;
+	const char *diff = NULL, *state = db_text(res, i, 11);
+	long long credit = db_int(res, i, 3), quantity = db_int(res, i, 8);
 
 	if (!meter_parse_pico(db_text(res, i, 2), &cost) || !meter_parse_pico(db_text(res, i, 4), &billable) ||
 	    !meter_parse_pico(db_text(res, i, 7), &usage))
@@ -417,23 +482,26 @@ ctl_reconcile_hour(struct ctl *c, struct db_result *res, size_t i, bool verbose,
 		diff = "cost, credit and billable do not add up";
 	else if (db_is_null(res, i, 5)) {
 		if (cost > 0)
-			(*unbilled)++;
+			r->unbilled++;
 	} else if (mp != NULL && mp->meter_unit_micros != NULL) {
-		unit = (unsigned __int128)mp->meter_unit_micros(&c->app.cfg) * 1000000;
+		unit = (unsigned __int128)mp->meter_unit_micros(&r->c->app.cfg) * 1000000;
 		if (db_is_null(res, i, 8))
 			diff = "no ledger row for a paid hour";
 		else if (!meter_parse_pico(db_text(res, i, 9), &carry_in) ||
-		    !meter_parse_pico(db_text(res, i, 10), &carry_out) ||
-		    (unsigned __int128)quantity * unit + carry_out != billable + carry_in)
+		    !meter_parse_pico(db_text(res, i, 10), &carry_out) || !meter_parse_pico(db_text(res, i, 13), &paid) ||
+		    (unsigned __int128)quantity * unit + carry_out != paid + carry_in)
 			diff = "the ledger's units do not match the money";
+		else if (!db_is_null(res, i, 14) && !meter_parse_pico(db_text(res, i, 14), &left))
+			diff = "unreadable amounts";
+		else if (carry_in != left)
+			diff = "the ledger's carry_in is not what the subscription's previous row left (carry_out)";
 		else if (strcmp(state, "accepted") != 0)
 			diff = "not accepted by the marketplace";
 	}
-	if (diff == NULL && !verbose && !(db_is_null(res, i, 5) && cost > 0))
+	if (diff == NULL && !r->verbose && !(db_is_null(res, i, 5) && cost > 0))
 		return 0;
-	gmtime_r(&hour, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:00Z", &tm);
-	printf("%s %s", db_text(res, i, 0), when);
+	printf("%s ", db_text(res, i, 0));
+	ctl_print_hour(stdout, (time_t)db_int(res, i, 1));
 	ctl_print_money(stdout, " cost ", cost);
 	printf(" credit %lld.%06lld", credit / 1000000, credit % 1000000);
 	if (db_is_null(res, i, 5))
@@ -446,69 +514,108 @@ ctl_reconcile_hour(struct ctl *c, struct db_result *res, size_t i, bool verbose,
 	return diff != NULL ? 1 : 0;
 }
 
-#define CTL_ORGS_MAX 64
-
-/* True when no org filter was given or org_id is in it. */
-static bool
-ctl_org_selected(const char *const *orgs, size_t n, const char *org_id)
+/*
+ * One reconcile query for org ("" for all) over [from, to), a page at a
+ * time: closed org-hours (STMT_RECONCILE_HOURS) are each checked; the rows
+ * of the others are hours that should be closed and are not, a difference
+ * described by what.
+ */
+static int
+ctl_reconcile_pages(struct ctl_reconcile *r, const char *org, enum stmt_id id, time_t from, time_t to,
+    const char *what)
 {
-	size_t i;
+	struct ctl_cursor cursor = { "", 0 };
+	struct db_param args[9];
+	struct db_result res;
+	size_t i, n;
+	int rc;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(orgs[i], org_id) == 0)
-			return true;
-	return n == 0;
+	do {
+		n = 0;
+		args[n++] = DB_INT(from);
+		args[n++] = DB_INT(to);
+		if (id != STMT_RECONCILE_HOURS)
+			args[n++] = DB_INT(r->closed_before);
+		args[n++] = DB_TEXT(org);
+		args[n++] = DB_TEXT(org);
+		args[n++] = DB_TEXT(cursor.org);
+		args[n++] = DB_TEXT(cursor.org);
+		args[n++] = DB_INT(cursor.hour);
+		args[n++] = DB_INT(CTL_PAGE);
+		pool_reset(&r->c->w.pool);
+		rc = db_run(&r->c->w.db, &r->c->w.pool, id, &res, args, n);
+		for (i = 0; rc == ERR_OK && i < res.nrows; i++) {
+			if (id == STMT_RECONCILE_HOURS) {
+				r->checked++;
+				r->differences += ctl_reconcile_hour(r, &res, i);
+				continue;
+			}
+			r->differences++;
+			printf("%s ", db_text(&res, i, 0));
+			ctl_print_hour(stdout, (time_t)db_int(&res, i, 1));
+			printf("  DIFFERENCE: %s\n", what);
+		}
+		if (rc == ERR_OK && res.nrows > 0)
+			rc = ctl_cursor_move(&cursor, &res, res.nrows - 1);
+	} while (rc == ERR_OK && res.nrows == CTL_PAGE);
+	return rc;
+}
+
+/* Everything reconcile checks for org ("" for all). */
+static int
+ctl_reconcile_org(struct ctl_reconcile *r, const char *org)
+{
+	time_t first = r->from % METER_HOUR == 0 ? r->from : meter_hour_of(r->from) + METER_HOUR;
+	time_t end = r->to < r->closed_before ? r->to : r->closed_before, window;
+	int rc;
+
+	rc = ctl_reconcile_pages(r, org, STMT_RECONCILE_HOURS, r->from, r->to, NULL);
+	if (rc == ERR_OK)
+		rc = ctl_reconcile_pages(r, org, STMT_RECONCILE_OPEN, r->from, r->to,
+		    "usage of a past hour not closed yet");
+	for (window = first; rc == ERR_OK && window < end; window += CTL_BOUND_WINDOW)
+		rc = ctl_reconcile_pages(r, org, STMT_RECONCILE_BOUND_OPEN, window,
+		    window + CTL_BOUND_WINDOW < end ? window + CTL_BOUND_WINDOW : end,
+		    "a bound hour never closed: no ledger row, not even a zero record");
+	return rc;
 }
 
 /* Usage vs closed hours vs ledger vs the marketplace's answers. */
 static int
 ctl_reconcile(struct ctl *c, int argc, char **argv)
 {
-	time_t from = 0, to = 0, closed_before;
+	struct ctl_reconcile r = { .c = c };
 	const char *orgs[CTL_ORGS_MAX];
-	struct db_result hours, open;
-	long long unbilled = 0, differences = 0;
-	size_t norgs = 0, checked = 0;
-	bool verbose = false;
+	size_t norgs = 0, k, seen;
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--from") == 0 && i + 1 < argc && ctl_time(argv[i + 1], &from))
+		if (strcmp(argv[i], "--from") == 0 && i + 1 < argc && ctl_time(argv[i + 1], &r.from))
 			i++;
-		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc && ctl_time(argv[i + 1], &to))
+		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc && ctl_time(argv[i + 1], &r.to))
 			i++;
 		else if (strcmp(argv[i], "--org") == 0 && i + 1 < argc && norgs < CTL_ORGS_MAX &&
 		    orgs_valid_id(argv[i + 1]))
 			orgs[norgs++] = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0)
-			verbose = true;
+			r.verbose = true;
 		else
 			return 2;
 	}
-	if (from == 0 || to <= from)
+	if (r.from == 0 || r.to <= r.from)
 		return 2;
-	rc = db_run(&c->w.db, &c->w.pool, STMT_RECONCILE_HOURS, &hours, DB_ARGS(DB_INT(from), DB_INT(to)));
-	closed_before = meter_hour_of(time(NULL) - c->app.cfg.metering_settle) - METER_HOUR;
-	if (rc == ERR_OK)
-		rc = db_run(&c->w.db, &c->w.pool, STMT_RECONCILE_OPEN, &open,
-		    DB_ARGS(DB_INT(from), DB_INT(to), DB_INT(closed_before)));
+	r.closed_before = meter_hour_of(time(NULL) - c->app.cfg.metering_settle) - METER_HOUR;
+	rc = norgs == 0 ? ctl_reconcile_org(&r, "") : ERR_OK;
+	for (k = 0; rc == ERR_OK && k < norgs; k++) {
+		for (seen = 0; seen < k && strcmp(orgs[seen], orgs[k]) != 0; seen++)
+			continue;
+		if (seen == k)
+			rc = ctl_reconcile_org(&r, orgs[k]);
+	}
 	if (rc != ERR_OK)
 		return ctl_fail("reconcile", rc);
-	for (size_t r = 0; r < hours.nrows; r++) {
-		if (!ctl_org_selected(orgs, norgs, db_text(&hours, r, 0)))
-			continue;
-		checked++;
-		differences += ctl_reconcile_hour(c, &hours, r, verbose, &unbilled);
-	}
-	for (size_t r = 0; r < open.nrows; r++) {
-		if (!ctl_org_selected(orgs, norgs, db_text(&open, r, 0)))
-			continue;
-		differences++;
-		printf("%s hour %s  DIFFERENCE: usage of a past hour not closed yet\n", db_text(&open, r, 0),
-		    db_text(&open, r, 1));
-	}
-	printf("checked %zu org-hours: %lld unbilled, %lld differences\n", checked, unbilled, differences);
-	return differences > 0 ? 1 : 0;
+	printf("checked %zu org-hours: %lld unbilled, %lld differences\n", r.checked, r.unbilled, r.differences);
+	return r.differences > 0 ? 1 : 0;
 }
 
 static const struct ctl_command ctl_commands[] = {

@@ -426,20 +426,42 @@
 	    "FROM credit_spends c WHERE c.grant_id = g.id), 0), DATE_FORMAT(g.granted_at, '%Y-%m-%dT%H:%i:%sZ'), " \
 	    "DATE_FORMAT(g.expires_at, '%Y-%m-%dT%H:%i:%sZ') FROM credit_grants g " \
 	    "WHERE g.org_id = ? AND g.expires_at > NOW(6) ORDER BY g.expires_at, g.id LIMIT ?") \
-	/* ctl.c reconcile: closed org-hours in a range with their usage and ledger (from, to): org, hour, \
-	 * cost, credit, billable, subscription, marketplace, usage cost, quantity, carry in, carry out, \
-	 * state, code */ \
+	/* ctl.c reconcile: closed org-hours in a range with their usage and ledger, one org or all (''), \
+	 * a page after (org, hour) in that order (from, to, org, org, after org, after org, after hour, limit): \
+	 * org, hour, cost, credit, billable, subscription, marketplace, usage cost, quantity, carry in, \
+	 * carry out, state, code, billable of every org-hour the subscription pays that hour, carry out of \
+	 * the subscription's previous ledger row (NULL: none) */ \
 	X(RECONCILE_HOURS, "SELECT o.org_id, UNIX_TIMESTAMP(o.hour), CAST(o.cost_pico AS CHAR), o.credit_micros, " \
 	    "CAST(o.billable_pico AS CHAR), o.subscription_id, s.marketplace, (SELECT CAST(COALESCE(SUM(u.cost_pico), 0) " \
 	    "AS CHAR) FROM usage_records u WHERE u.org_id = o.org_id AND u.hour = o.hour), l.quantity, " \
-	    "CAST(l.carry_in_pico AS CHAR), CAST(l.carry_out_pico AS CHAR), l.state, l.result_code FROM org_hours o " \
+	    "CAST(l.carry_in_pico AS CHAR), CAST(l.carry_out_pico AS CHAR), l.state, l.result_code, " \
+	    "(SELECT CAST(COALESCE(SUM(p.billable_pico), 0) AS CHAR) FROM org_hours p " \
+	    "WHERE p.subscription_id = o.subscription_id AND p.hour = o.hour), " \
+	    "(SELECT CAST(c.carry_out_pico AS CHAR) FROM ledger c WHERE c.subscription_id = l.subscription_id " \
+	    "AND c.dimension = l.dimension AND c.hour < l.hour ORDER BY c.hour DESC LIMIT 1) FROM org_hours o " \
 	    "LEFT JOIN subscriptions s ON s.id = o.subscription_id LEFT JOIN ledger l ON l.subscription_id = " \
 	    "o.subscription_id AND l.hour = o.hour WHERE o.hour >= FROM_UNIXTIME(?) AND o.hour < FROM_UNIXTIME(?) " \
-	    "ORDER BY o.org_id, o.hour LIMIT 10000") \
-	/* ctl.c reconcile: usage hours that should be closed and are not (from, to, closed before): org, hour */ \
+	    "AND (? = '' OR o.org_id = ?) AND (o.org_id > ? OR (o.org_id = ? AND o.hour > FROM_UNIXTIME(?))) " \
+	    "ORDER BY o.org_id, o.hour LIMIT ?") \
+	/* ctl.c reconcile: usage hours that should be closed and are not, one org or all (''), a page \
+	 * (from, to, closed before, org, org, after org, after org, after hour, limit): org, hour */ \
 	X(RECONCILE_OPEN, "SELECT DISTINCT u.org_id, UNIX_TIMESTAMP(u.hour) FROM usage_records u LEFT JOIN org_hours o " \
 	    "ON o.org_id = u.org_id AND o.hour = u.hour WHERE o.org_id IS NULL AND u.hour >= FROM_UNIXTIME(?) " \
-	    "AND u.hour < FROM_UNIXTIME(?) AND u.hour < FROM_UNIXTIME(?) ORDER BY 1, 2 LIMIT 10000") \
+	    "AND u.hour < FROM_UNIXTIME(?) AND u.hour < FROM_UNIXTIME(?) AND (? = '' OR u.org_id = ?) " \
+	    "AND (u.org_id > ? OR (u.org_id = ? AND u.hour > FROM_UNIXTIME(?))) ORDER BY 1, 2 LIMIT ?") \
+	/* ctl.c reconcile: bound hours never closed (no org-hour, so no ledger row, not even a zero one) in a \
+	 * window of at most 168 hours (MySQL's recursion limit is 1000), one org or all (''), a page \
+	 * (from, to, closed before, org, org, after org, after org, after hour, limit): org, hour. An hour \
+	 * is bound as meter.c has it: a binding of a subscription that has not failed overlaps it. */ \
+	X(RECONCILE_BOUND_OPEN, "WITH RECURSIVE hours (h) AS (SELECT FROM_UNIXTIME(?) UNION ALL " \
+	    "SELECT h + INTERVAL 1 HOUR FROM hours WHERE h + INTERVAL 1 HOUR < FROM_UNIXTIME(?)) " \
+	    "SELECT DISTINCT b.org_id, UNIX_TIMESTAMP(hours.h) FROM hours JOIN bindings b " \
+	    "ON b.starts_at < hours.h + INTERVAL 1 HOUR AND (b.ended_at IS NULL OR b.ended_at > hours.h) " \
+	    "JOIN subscriptions s ON s.id = b.subscription_id " \
+	    "LEFT JOIN org_hours o ON o.org_id = b.org_id AND o.hour = hours.h " \
+	    "WHERE o.org_id IS NULL AND s.status <> 'failed' AND hours.h < FROM_UNIXTIME(?) " \
+	    "AND (? = '' OR b.org_id = ?) AND (b.org_id > ? OR (b.org_id = ? AND hours.h > FROM_UNIXTIME(?))) " \
+	    "ORDER BY 1, 2 LIMIT ?") \
 	/* ctl.c: an org's ledger, newest first (org, limit): id, hour, marketplace, account (the customer \
 	 * identifier of an older AWS listing), quantity, state, code, attempts */ \
 	X(LEDGER_OF_ORG, "SELECT l.id, DATE_FORMAT(l.hour, '%Y-%m-%dT%H:00Z'), l.marketplace, " \
