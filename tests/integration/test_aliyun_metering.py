@@ -392,7 +392,8 @@ def test_late_hours_are_rejected_and_open_hours_wait_without_a_request(stack, si
 def test_refusals_are_final_with_the_marketplace_code(stack, sim, bound):
     """A released instance: Invalid.Parameter.Instance. Alone it is rejected at
     once; with another instance the request was refused whole, so each is sent
-    alone and only the released one is rejected. Permission.Denied is final."""
+    alone and only the released one is rejected. Permission.Denied (our own
+    account's access) is held pending, never final, and sent once access is back."""
     released, released_sub = bound()
     active, active_sub = bound()
     answer = sim.spi("releaseInstance", released)
@@ -421,8 +422,12 @@ def test_refusals_are_final_with_the_marketplace_code(stack, sim, bound):
     sim.fault("disabled")
     [denied] = insert_rows(stack, [(active_sub, "Frequency", hour, 4)])
     got = wait_rows(stack, [denied], settled)[denied]
-    assert got[:2] == ("rejected", "Permission.Denied")
+    assert got[:2] == ("pending", "Permission.Denied")      # our account's access: held, never final
     assert len(sim.accepted(active["instance_id"])) == 1
+    time.sleep(INTERVAL)                                      # the fault answered once; access is back
+    got = wait_rows(stack, [denied], lambda r: r[0] == "accepted", hurried=True)[denied]
+    assert [(a[0], a[2]["Key"], a[2]["Value"]) for a in sim.accepted(active["instance_id"])][-1] == \
+        (hour, "Frequency", "4")
 
 
 def test_a_malformed_answer_ends_unknown(stack, sim, bound):
