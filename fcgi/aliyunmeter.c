@@ -125,14 +125,18 @@ aliyun_meter_code_verdict(const char *code, long status, bool several_instances)
 }
 
 /*
- * A refusal without a Code, by its status: 5xx, 429 and 408 were not
- * processed (RETRY); 413, 414 and 431 are too big (fewer records); any
- * other came from before 云市场's metering (a gateway, a proxy, a wrong
- * market_url): nothing was billed and it is ours to fix (HOLD).
+ * A refusal without a Code, by its status: 502 and 504 are a gateway that
+ * lost the service's answer, which may have billed (UNKNOWN); other 5xx,
+ * 429 and 408 were not processed (RETRY); 413, 414 and 431 are too big
+ * (fewer records); any other came from before 云市场's metering (a
+ * gateway, a proxy, a wrong market_url): nothing was billed and it is
+ * ours to fix (HOLD).
  */
 static enum aliyun_meter_verdict
 aliyun_meter_status_verdict(long status, bool several_instances)
 {
+	if (status == 502 || status == 504)
+		return ALIYUN_METER_UNKNOWN;
 	if (status >= 500 || status == 429 || status == 408)
 		return ALIYUN_METER_RETRY;
 	if (status == 413 || status == 414 || status == 431)

@@ -59,8 +59,10 @@ struct worker;
  *            without a code): send each instance alone; a request of one
  *            instance is REJECT.
  *   UNKNOWN  it may have been billed: a timeout or a connection lost after
- *            the request left, a 2xx that is not the expected JSON.
- * RETRY also covers 408 without a code.
+ *            the request left, a 2xx that is not the expected JSON, a 502
+ *            or 504 without a code (a gateway lost the service's answer).
+ * RETRY also covers 408 without a code; a 5xx without a code other than
+ * 502 and 504 is RETRY.
  */
 enum aliyun_meter_verdict {
 	ALIYUN_METER_ACCEPT,

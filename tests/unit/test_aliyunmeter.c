@@ -113,7 +113,7 @@ aliyun_meter_retries_throttling_and_server_errors(void **state)
 		{ 500, "{\"Code\":\"InternalError\"}", "InternalError" },
 		{ 503, "{\"Code\":\"UnknownError\"}", "UnknownError" },
 		{ 400, "{\"Code\":\"SignatureNonceUsed\"}", "SignatureNonceUsed" },
-		{ 502, "<html>bad gateway</html>", "http_502" },
+		{ 503, "<html>unavailable</html>", "http_503" },
 		{ 429, "", "http_429" },
 		{ 408, "", "http_408" },
 	};
@@ -199,6 +199,23 @@ aliyun_meter_unknown_for_a_malformed_success(void **state)
 	}
 }
 
+/* A gateway's 502 or 504 without a code may hide a billed push. */
+static void
+aliyun_meter_unknown_behind_a_gateway(void **state)
+{
+	static const long statuses[] = { 502, 504 };
+	struct aliyun_meter_outcome o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		o = judge(statuses[i], "<html>bad gateway</html>", true);
+		assert_int_equal(o.verdict, ALIYUN_METER_UNKNOWN);
+	}
+	o = judge(502, "{\"Code\":\"InternalError\"}", true);
+	assert_int_equal(o.verdict, ALIYUN_METER_RETRY);
+}
+
 /* No answer: safe to resend only if the request never left. */
 static void
 aliyun_meter_tells_unsent_from_lost(void **state)
@@ -228,6 +245,7 @@ main(void)
 		cmocka_unit_test(aliyun_meter_rejects_or_splits_refusals),
 		cmocka_unit_test(aliyun_meter_holds_refusals_of_our_configuration),
 		cmocka_unit_test(aliyun_meter_unknown_for_a_malformed_success),
+		cmocka_unit_test(aliyun_meter_unknown_behind_a_gateway),
 		cmocka_unit_test(aliyun_meter_tells_unsent_from_lost),
 	};
 
