@@ -166,11 +166,23 @@ notify_bound_org(struct worker *w, long long subscription_id)
 static int
 notify_end_bindings(struct worker *w, const struct subscription *sub, const char *reason)
 {
-	struct db_result res, now;
-	size_t i;
+	struct db_result orgs, res, now;
+	size_t i, j;
 	int rc;
 
-	rc = db_run(&w->db, &w->pool, STMT_BINDINGS_OPEN_OF_SUB_LOCK, &res, DB_ARGS(DB_INT(sub->id)));
+	/* Lock order (db.h): the subscription (locked by the caller), the orgs, then the bindings. */
+	rc = db_run(&w->db, &w->pool, STMT_BINDINGS_OPEN_OF_SUB_ORGS, &orgs, DB_ARGS(DB_INT(sub->id)));
+	for (i = 0; rc == ERR_OK && i < orgs.nrows; i++)
+		rc = db_run(&w->db, &w->pool, STMT_ORG_LOCK, NULL, DB_ARGS(DB_TEXT(db_text(&orgs, i, 0))));
+	if (rc == ERR_OK)
+		rc = db_run(&w->db, &w->pool, STMT_BINDINGS_OPEN_OF_SUB_LOCK, &res, DB_ARGS(DB_INT(sub->id)));
+	/* A binding to an org read too late to be locked first: run the transaction again. */
+	for (i = 0; rc == ERR_OK && i < res.nrows; i++) {
+		for (j = 0; j < orgs.nrows && strcmp(db_text(&orgs, j, 0), db_text(&res, i, 1)) != 0; j++)
+			;
+		if (j == orgs.nrows)
+			rc = ERR_DB_DEADLOCK;
+	}
 	if (rc == ERR_OK)
 		rc = db_run(&w->db, &w->pool, STMT_NOW, &now, DB_NOARGS);
 	for (i = 0; rc == ERR_OK && i < res.nrows; i++) {

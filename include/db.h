@@ -20,9 +20,8 @@
  * binding) is first read without a lock, locked in its turn and checked
  * again once the later locks are held; if it changed, the transaction runs
  * again. Confirming a binding, unbinding (binding.h: the billing page and
- * mpbindctl unbind) and the Alibaba SPI follow it. Known exception:
- * notify.c ends a subscription's bindings (locking them) before it moves
- * their org into grace.
+ * mpbindctl unbind), the Alibaba SPI and the AWS notifications
+ * (notify.c, ending a subscription's bindings) follow it.
  */
 #ifndef MPBIND_DB_H
 #define MPBIND_DB_H

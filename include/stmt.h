@@ -256,6 +256,9 @@
 	X(SUB_NOTIFIED, "UPDATE subscriptions SET notified_at = ? WHERE id = ?") \
 	/* notify.c: unsubscribe-pending: send this subscription's unsent usage now (id) */ \
 	X(SUB_REQUEST_FLUSH, "UPDATE subscriptions SET flush_requested_at = NOW(6) WHERE id = ?") \
+	/* notify.c: the orgs of a subscription's open bindings, to lock first (subscription) */ \
+	X(BINDINGS_OPEN_OF_SUB_ORGS, "SELECT DISTINCT org_id FROM bindings WHERE subscription_id = ? " \
+	    "AND (ended_at IS NULL OR ended_at > NOW(6)) ORDER BY org_id") \
 	/* notify.c: a subscription's bindings still running or ending later, locked: id, org, open (1/0) */ \
 	X(BINDINGS_OPEN_OF_SUB_LOCK, "SELECT id, org_id, ended_at IS NULL FROM bindings WHERE subscription_id = ? " \
 	    "AND (ended_at IS NULL OR ended_at > NOW(6)) FOR UPDATE") \
