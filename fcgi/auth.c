@@ -108,7 +108,8 @@ auth_register_tx(void *arg)
 	if (rc != ERR_OK)
 		return rc;
 	tx->user_id = (long long)res.insert_id;
-	rc = session_create(r, tx->user_id, email, SESSION_PASSWORD, r->cfg->session_ttl);
+	/* The cookie goes out after commit: this may run again (db.h). */
+	rc = session_insert(r, tx->user_id, email, SESSION_PASSWORD, r->cfg->session_ttl);
 	if (rc != ERR_OK)
 		return rc;
 	return events_record(&r->worker->db, r->pool, NULL, tx->user_id, "user", "user.registered",
@@ -132,7 +133,25 @@ auth_register(struct request *r)
 	sodium_memzero(hash, sizeof(hash));
 	if (rc != ERR_OK)
 		return rc;
+	session_purge(r);
+	rc = session_set_cookie(r);
+	if (rc != ERR_OK)
+		return rc;
 	return auth_reply_user(r, 201, tx.user_id, field_str(r, "email"));
+}
+
+/* The throttle keys of an account ("e:" + email) and of the client's address ("a:" + ip). */
+struct auth_keys {
+	const char *account;
+	const char *address;
+};
+
+static int
+auth_keys(struct request *r, const char *email, struct auth_keys *k)
+{
+	k->account = pool_printf(r->pool, "e:%s", email);
+	k->address = pool_printf(r->pool, "a:%s", r->remote_addr);
+	return k->account != NULL && k->address != NULL ? ERR_OK : ERR_NOMEM;
 }
 
 /* Seconds key stays locked, 0 when it is not. */
@@ -149,11 +168,47 @@ auth_throttled(struct request *r, const char *key, long long *wait)
 	return rc;
 }
 
-static void
-auth_fail(struct request *r, const char *key, long threshold)
+/*
+ * Before a password is checked: ERR_RATE_LIMITED (with Retry-After) while
+ * the account or the address is locked; ERR_OK, ERR_DB otherwise.
+ */
+static int
+auth_throttle_check(struct request *r, const struct auth_keys *k)
 {
-	db_run(&r->worker->db, r->pool, STMT_THROTTLE_FAIL, NULL,
-	    DB_ARGS(DB_TEXT(key), DB_INT(threshold), DB_INT(threshold)));
+	long long wait_account, wait_address;
+	char seconds[24];
+	int rc;
+
+	if ((rc = auth_throttled(r, k->account, &wait_account)) != ERR_OK ||
+	    (rc = auth_throttled(r, k->address, &wait_address)) != ERR_OK)
+		return rc;
+	if (wait_account == 0 && wait_address == 0)
+		return ERR_OK;
+	snprintf(seconds, sizeof(seconds), "%lld",
+	    wait_account > wait_address ? wait_account : wait_address);
+	rc = request_add_header(r, "Retry-After", seconds);
+	return rc != ERR_OK ? rc : ERR_RATE_LIMITED;
+}
+
+/* One more wrong password for the account and the address (errors ignored). */
+static void
+auth_throttle_fail(struct request *r, const struct auth_keys *k)
+{
+	struct db *db = &r->worker->db;
+
+	/* Rows that can no longer lock anything go, a few at a time. */
+	db_run(db, r->pool, STMT_THROTTLE_PURGE, NULL, DB_NOARGS);
+	db_run(db, r->pool, STMT_THROTTLE_FAIL, NULL, DB_ARGS(DB_TEXT(k->account),
+	    DB_INT(r->cfg->max_failures_account), DB_INT(r->cfg->max_failures_account)));
+	db_run(db, r->pool, STMT_THROTTLE_FAIL, NULL, DB_ARGS(DB_TEXT(k->address),
+	    DB_INT(r->cfg->max_failures_address), DB_INT(r->cfg->max_failures_address)));
+}
+
+/* The right password clears the account's failures (not the address's). */
+static void
+auth_throttle_clear(struct request *r, const struct auth_keys *k)
+{
+	db_run(&r->worker->db, r->pool, STMT_THROTTLE_CLEAR, NULL, DB_ARGS(DB_TEXT(k->account)));
 }
 
 /* POST /api/auth/login: see auth.h. */
@@ -161,28 +216,17 @@ static int
 auth_login(struct request *r)
 {
 	const char *email = field_str(r, "email"), *password = field_str(r, "password");
-	const char *account_key = pool_printf(r->pool, "e:%s", email);
-	const char *address_key = pool_printf(r->pool, "a:%s", r->remote_addr);
 	const char *stored;
-	long long user_id = 0, wait_account, wait_address;
+	long long user_id = 0;
+	struct auth_keys keys;
 	struct db_result res;
 	char hash[AUTH_HASH_MAX];
 	bool ok;
 	int rc;
 
-	if (account_key == NULL || address_key == NULL)
-		return ERR_NOMEM;
-	if ((rc = auth_throttled(r, account_key, &wait_account)) != ERR_OK ||
-	    (rc = auth_throttled(r, address_key, &wait_address)) != ERR_OK)
+	if ((rc = auth_keys(r, email, &keys)) != ERR_OK ||
+	    (rc = auth_throttle_check(r, &keys)) != ERR_OK)
 		return rc;
-	if (wait_account > 0 || wait_address > 0) {
-		char seconds[24];
-
-		snprintf(seconds, sizeof(seconds), "%lld",
-		    wait_account > wait_address ? wait_account : wait_address);
-		request_add_header(r, "Retry-After", seconds);
-		return ERR_RATE_LIMITED;
-	}
 	rc = db_run(&r->worker->db, r->pool, STMT_USER_BY_EMAIL, &res, DB_ARGS(DB_TEXT(email)));
 	if (rc != ERR_OK)
 		return rc;
@@ -194,11 +238,10 @@ auth_login(struct request *r)
 	}
 	ok = crypto_pwhash_str_verify(stored, password, strlen(password)) == 0 && user_id != 0;
 	if (!ok) {
-		auth_fail(r, account_key, r->cfg->max_failures_account);
-		auth_fail(r, address_key, r->cfg->max_failures_address);
+		auth_throttle_fail(r, &keys);
 		return ERR_INVALID_CREDENTIALS;
 	}
-	db_run(&r->worker->db, r->pool, STMT_THROTTLE_CLEAR, NULL, DB_ARGS(DB_TEXT(account_key)));
+	auth_throttle_clear(r, &keys);
 	if (crypto_pwhash_str_needs_rehash(stored, (unsigned long long)r->cfg->pwhash_ops,
 	    (size_t)r->cfg->pwhash_mem_kib * 1024) != 0 && auth_hash(r, password, hash) == ERR_OK) {
 		db_run(&r->worker->db, r->pool, STMT_USER_SET_PASSWORD, NULL,
@@ -240,18 +283,30 @@ auth_me(struct request *r)
 	return reply_json(r, 200, root);
 }
 
-/* Checks password against the signed-in user's hash (not locked). */
+/*
+ * Checks password against the signed-in user's hash, throttled like
+ * sign-in: a stolen session must not let anyone guess the password, nor
+ * run Argon2id at will. ERR_OK, ERR_WRONG_PASSWORD, ERR_RATE_LIMITED,
+ * ERR_DB or ERR_NOMEM.
+ */
 static int
 auth_check_password(struct request *r, const char *password)
 {
+	struct auth_keys keys;
 	struct db_result res;
 	int rc;
 
+	if ((rc = auth_keys(r, r->user.email, &keys)) != ERR_OK ||
+	    (rc = auth_throttle_check(r, &keys)) != ERR_OK)
+		return rc;
 	rc = db_run(&r->worker->db, r->pool, STMT_USER_BY_EMAIL, &res, DB_ARGS(DB_TEXT(r->user.email)));
 	if (rc != ERR_OK)
 		return rc;
-	if (res.nrows != 1 || crypto_pwhash_str_verify(db_text(&res, 0, 1), password, strlen(password)) != 0)
+	if (res.nrows != 1 || crypto_pwhash_str_verify(db_text(&res, 0, 1), password, strlen(password)) != 0) {
+		auth_throttle_fail(r, &keys);
 		return ERR_WRONG_PASSWORD;
+	}
+	auth_throttle_clear(r, &keys);
 	return ERR_OK;
 }
 
@@ -359,13 +414,15 @@ auth_close(struct request *r)
 		/* Name the orgs, so the user knows where to hand over the role. */
 		if (db_run(&r->worker->db, r->pool, STMT_MEMBER_SOLE_ADMIN_ORGS, &res,
 		    DB_ARGS(DB_INT(r->user.user_id))) == ERR_OK)
-			for (i = 0; i < res.nrows; i++)
+			for (i = 0; names != NULL && i < res.nrows; i++)
 				names = pool_printf(r->pool, "%s%s%s (%s)", names, i > 0 ? ", " : "",
 				    db_text(&res, i, 1), db_text(&res, i, 0));
 		r->error_field = NULL;
-		r->error_message = pool_printf(r->pool, r->lang == LANG_EN ?
-		    "You are the only Org Admin of %s: make someone else an Org Admin there first." :
-		    "您是组织 %s 唯一的组织管理员，请先将其他成员设为组织管理员。", names);
+		/* Out of memory: the list's message, without the names. */
+		if (names != NULL && names[0] != '\0')
+			r->error_message = pool_printf(r->pool, r->lang == LANG_EN ?
+			    "You are the only Org Admin of %s: make someone else an Org Admin there first." :
+			    "您是组织 %s 唯一的组织管理员，请先将其他成员设为组织管理员。", names);
 		return rc;
 	}
 	if (rc != ERR_OK)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "log.h"
 #include "banned.h"
 
 enum config_type {
@@ -351,7 +352,7 @@ config_read_file(struct config *cfg, const char *path, FILE *errors)
 	f = fopen(path, "re");
 	if (f == NULL) {
 		if (errors != NULL)
-			fprintf(errors, "%s: %s\n", path, strerror(errno));
+			fprintf(errors, "%s: %s\n", path, log_strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {

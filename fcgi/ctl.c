@@ -136,7 +136,7 @@ ctl_keygen(struct ctl *c, int argc, char **argv)
 		kid = generated;
 	}
 	if (ticket_keys_rotate(path, kid) != 0) {
-		fprintf(stderr, "mpbindctl: keygen \"%s\": %s\n", path, strerror(errno));
+		fprintf(stderr, "mpbindctl: keygen \"%s\": %s\n", path, log_strerror(errno));
 		return 1;
 	}
 	printf("new signing key \"%s\" in %s\n", kid, path);

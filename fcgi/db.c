@@ -100,6 +100,25 @@ db_lost(unsigned err)
 	}
 }
 
+/*
+ * True for errors that mean the statement never reached the server: the
+ * client could not send it (2006 comes from a failed write), the client
+ * refused to send it, or the server did not know the prepared statement.
+ */
+static bool
+db_unsent(unsigned err)
+{
+	return err == CR_SERVER_GONE_ERROR || err == CR_COMMANDS_OUT_OF_SYNC ||
+	    err == ER_UNKNOWN_STMT_HANDLER;
+}
+
+/* True for a statement that changes nothing, so running it twice is harmless. */
+static bool
+db_stmt_read_only(enum stmt_id id)
+{
+	return strncmp(stmt_defs[id].sql, "SELECT ", 7) == 0;
+}
+
 int
 db_connect(struct db *db)
 {
@@ -238,10 +257,14 @@ db_store_rows(MYSQL_STMT *st, struct pool *pool, struct db_result *res, size_t n
 	return ERR_OK;
 }
 
-/* One attempt. Sets *lost when the connection went away. */
+/*
+ * One attempt. Sets *retry when the connection went away and running the
+ * statement again on a new one cannot apply it twice: it never reached the
+ * server, or it only reads.
+ */
 static int
 db_run_once(struct db *db, struct pool *pool, enum stmt_id id, struct db_result *res,
-    const struct db_param *params, size_t nparams, bool *lost)
+    const struct db_param *params, size_t nparams, bool *retry)
 {
 	MYSQL_BIND bind[DB_MAX_PARAMS];
 	MYSQL_STMT *st = db->stmt[id];
@@ -250,7 +273,7 @@ db_run_once(struct db *db, struct pool *pool, enum stmt_id id, struct db_result 
 	unsigned err;
 	int rc = ERR_OK;
 
-	*lost = false;
+	*retry = false;
 	if (nparams != mysql_stmt_param_count(st) || nparams > DB_MAX_PARAMS) {
 		log_warnx("db: statement \"%s\" takes %lu values, given %zu", stmt_defs[id].name,
 		    mysql_stmt_param_count(st), nparams);
@@ -315,7 +338,7 @@ fail:
 	if (db_lost(err)) {
 		log_warnx("db: statement \"%s\": connection lost: %s", stmt_defs[id].name,
 		    mysql_stmt_error(st));
-		*lost = true;
+		*retry = db_unsent(err) || db_stmt_read_only(id);
 		db_close(db);
 		return ERR_DB;
 	}
@@ -328,7 +351,7 @@ int
 db_run(struct db *db, struct pool *pool, enum stmt_id id, struct db_result *res,
     const struct db_param *params, size_t nparams)
 {
-	bool lost, reconnected = false;
+	bool retry, reconnected = false;
 	int rc;
 
 	if (id >= STMT_COUNT)
@@ -338,8 +361,9 @@ db_run(struct db *db, struct pool *pool, enum stmt_id id, struct db_result *res,
 	for (;;) {
 		if (db->conn == NULL && db_connect(db) != ERR_OK)
 			return ERR_DB;
-		rc = db_run_once(db, pool, id, res, params, nparams, &lost);
-		if (!lost || reconnected || db->tx_broken)
+		rc = db_run_once(db, pool, id, res, params, nparams, &retry);
+		/* A write that may have been applied is never sent again. */
+		if (!retry || reconnected || db->tx_broken)
 			return rc;
 		reconnected = true;
 	}

@@ -35,17 +35,11 @@ static const char *const field_reasons[][2] = {
 static int
 field_fail(struct request *r, const char *name, enum field_reason reason)
 {
-	char shown[65];
-	size_t n = strlen(name);
+	/* A client-chosen name is echoed capped and only when valid UTF-8. */
+	const char *shown = request_set_error_field(r, name);
 
-	/* Echo at most 64 safe bytes of a client-chosen name. */
-	if (n > 64 || !text_valid_utf8(name, n))
-		n = 0;
-	memcpy(shown, name, n);
-	shown[n] = '\0';
-	r->error_field = pool_strdup(r->pool, n > 0 ? shown : "?");
 	r->error_message = pool_printf(r->pool, r->lang == LANG_EN ?
-	    "Field \"%s\" is %s." : "字段“%s”%s。", n > 0 ? shown : "?",
+	    "Field \"%s\" is %s." : "字段“%s”%s。", shown,
 	    field_reasons[reason][r->lang == LANG_EN ? 1 : 0]);
 	return ERR_FIELD;
 }

@@ -57,6 +57,31 @@ log_level_parse(const char *name, enum log_level *out)
 	return true;
 }
 
+/* strerror_r comes in two forms: XSI returns 0 and fills buf, GNU may return static text. */
+static const char *
+log_strerror_xsi(int rc, char *buf)
+{
+	return rc == 0 ? buf : "unknown error";
+}
+
+static const char *
+log_strerror_gnu(char *text, char *buf)
+{
+	(void)buf;
+	return text != NULL ? text : "unknown error";
+}
+
+const char *
+log_strerror(int errnum)
+{
+	static _Thread_local char buf[LOG_STRERROR_MAX];
+
+	buf[0] = '\0';
+	return _Generic(strerror_r(errnum, buf, sizeof(buf)),
+	    int: log_strerror_xsi,
+	    char *: log_strerror_gnu)(strerror_r(errnum, buf, sizeof(buf)), buf);
+}
+
 static void
 log_vwrite(const char *tag, int errnum, const char *fmt, va_list ap)
 {
@@ -77,7 +102,7 @@ log_vwrite(const char *tag, int errnum, const char *fmt, va_list ap)
 		len += n > 0 ? (size_t)n : 0;
 	}
 	if (errnum != 0 && len < sizeof(line)) {
-		n = snprintf(line + len, sizeof(line) - len, ": %s", strerror(errnum));
+		n = snprintf(line + len, sizeof(line) - len, ": %s", log_strerror(errnum));
 		len += n > 0 ? (size_t)n : 0;
 	}
 	if (len > sizeof(line) - 2)

@@ -137,20 +137,29 @@ master_reap(struct master *m)
 	metrics_workers_set(m->app.metrics, master_running(m));
 }
 
+/*
+ * Sends SIGTERM to every worker, gives them drain_timeout seconds and two
+ * more (a worker gives up on its own after drain_timeout), then SIGKILLs
+ * whatever is left.
+ */
 static void
 master_stop(struct master *m)
 {
-	struct timespec pause = { 0, 50 * 1000 * 1000 };
-	time_t deadline;
+	struct timespec pause = { 0, 50 * 1000 * 1000 }, deadline, now;
 	long i;
 
 	m->stopping = true;
 	for (i = 0; i < m->app.cfg.workers; i++)
 		if (m->pid[i] > 0)
 			kill(m->pid[i], SIGTERM);
-	deadline = time(NULL) + m->app.cfg.drain_timeout + 2;
-	while (master_running(m) > 0 && time(NULL) < deadline) {
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += m->app.cfg.drain_timeout + 2;
+	for (;;) {
 		master_reap(m);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (master_running(m) == 0 || now.tv_sec > deadline.tv_sec ||
+		    (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+			break;
 		nanosleep(&pause, NULL);
 	}
 	for (i = 0; i < m->app.cfg.workers; i++)
@@ -255,7 +264,7 @@ main(int argc, char *argv[])
 		return 1;
 	log_level_parse(m.app.cfg.log_level, &level);
 	if (log_init(m.app.cfg.log_file, level, "mpbind-fcgi") == -1) {
-		fprintf(stderr, "mpbind-fcgi: log file \"%s\": %s\n", m.app.cfg.log_file, strerror(errno));
+		fprintf(stderr, "mpbind-fcgi: log file \"%s\": %s\n", m.app.cfg.log_file, log_strerror(errno));
 		return 1;
 	}
 	if (config_apply_timezone(&m.app.cfg) != 0)

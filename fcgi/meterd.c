@@ -284,7 +284,7 @@ main(int argc, char *argv[])
 		return 1;
 	log_level_parse(d.app.cfg.log_level, &level);
 	if (log_init(d.app.cfg.log_file, level, "mpbind-meterd") == -1) {
-		fprintf(stderr, "mpbind-meterd: log file \"%s\": %s\n", d.app.cfg.log_file, strerror(errno));
+		fprintf(stderr, "mpbind-meterd: log file \"%s\": %s\n", d.app.cfg.log_file, log_strerror(errno));
 		return 1;
 	}
 	if (config_apply_timezone(&d.app.cfg) != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "log.h"
 #include "text.h"
 #include "banned.h"
 
@@ -178,7 +179,7 @@ migrate_apply(MYSQL *conn, const char *dir, const char *name, FILE *out, FILE *e
 	int rc = 1;
 
 	if (migrate_read(dir, name, &sql) == -1) {
-		fprintf(err, "migration %s: cannot read: %s\n", name, strerror(errno));
+		fprintf(err, "migration %s: cannot read: %s\n", name, log_strerror(errno));
 		goto out;
 	}
 	crypto_hash_sha256(digest, (const unsigned char *)buf_cstr(&sql), sql.len);
@@ -221,7 +222,7 @@ migrate_run(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 
 	d = opendir(dir);
 	if (d == NULL) {
-		fprintf(err, "migrations \"%s\": %s\n", dir, strerror(errno));
+		fprintf(err, "migrations \"%s\": %s\n", dir, log_strerror(errno));
 		return 1;
 	}
 	while ((de = readdir(d)) != NULL && n < MIGRATE_FILES_MAX)

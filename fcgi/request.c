@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "text.h"
 #include "worker.h"
 #include "banned.h"
 
@@ -155,8 +156,20 @@ request_init(struct request *r, FCGX_Request *fcgx, struct worker *w)
 	rc = form_parse(r->pool, r->query, strlen(r->query), (size_t)r->cfg->max_fields,
 	    (size_t)r->cfg->max_field_len, &r->query_params, &bad);
 	if (rc == ERR_FIELD)
-		r->error_field = bad;
+		request_set_error_field(r, bad);
 	return rc;
+}
+
+const char *
+request_set_error_field(struct request *r, const char *field)
+{
+	size_t n = field != NULL ? strlen(field) : 0;
+	const char *shown = NULL;
+
+	if (n > 0 && n <= REQUEST_FIELD_SHOWN && text_valid_utf8(field, n))
+		shown = pool_strndup(r->pool, field, n);
+	r->error_field = shown != NULL ? shown : "?";
+	return r->error_field;
 }
 
 void

@@ -19,7 +19,6 @@
 #include "request.h"
 #include "session.h"
 #include "text.h"
-#include "banned.h"
 
 #include "health.h"
 #include "auth.h"
@@ -32,6 +31,7 @@
 #include "binding.h"
 #include "billing.h"
 #include "usage.h"
+#include "banned.h"
 
 #define ROUTER_ROUTES_MAX 255
 #define ROUTER_JSON_DEPTH 16
@@ -235,7 +235,7 @@ router_read_input(struct request *r)
 			rc = form_parse(r->pool, r->body, r->body_len, (size_t)r->cfg->max_fields,
 			    (size_t)r->cfg->max_field_len, &r->form, &bad);
 		if (rc == ERR_FIELD)
-			r->error_field = bad;
+			request_set_error_field(r, bad);
 		return rc;
 	case BODY_RAW:
 	case BODY_NONE:

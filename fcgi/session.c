@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "log.h"
 #include "request.h"
 #include "text.h"
 #include "worker.h"
@@ -73,7 +74,7 @@ session_authenticate(struct request *r)
 }
 
 int
-session_create(struct request *r, long long user_id, const char *email,
+session_insert(struct request *r, long long user_id, const char *email,
     enum session_kind kind, long ttl)
 {
 	unsigned char id[SESSION_ID_BYTES];
@@ -81,6 +82,7 @@ session_create(struct request *r, long long user_id, const char *email,
 	struct db_result res;
 	int rc;
 
+	r->signed_in = false;
 	randombytes_buf(id, sizeof(id));
 	text_base64url_encode(cookie, sizeof(cookie), id, sizeof(id));
 	session_hash(id, hash);
@@ -91,20 +93,52 @@ session_create(struct request *r, long long user_id, const char *email,
 		rc = ERR_UNAUTHORIZED;	/* the account was closed meanwhile */
 	if (rc != ERR_OK)
 		goto out;
-	rc = request_set_cookie(r, SESSION_COOKIE, cookie, ttl);
-	if (rc != ERR_OK)
-		goto out;
 	r->user.user_id = user_id;
 	r->user.email = pool_strdup(r->pool, email);
 	r->user.session_hash = pool_strdup(r->pool, hash);
 	r->user.csrf = session_csrf(r, id);
-	if (r->user.email == NULL || r->user.session_hash == NULL || r->user.csrf == NULL)
+	r->user.cookie = pool_strdup(r->pool, cookie);
+	r->user.cookie_ttl = ttl;
+	if (r->user.email == NULL || r->user.session_hash == NULL || r->user.csrf == NULL ||
+	    r->user.cookie == NULL)
 		rc = ERR_NOMEM;
 	r->signed_in = rc == ERR_OK;
 out:
 	sodium_memzero(id, sizeof(id));
 	sodium_memzero(cookie, sizeof(cookie));
 	return rc;
+}
+
+int
+session_set_cookie(struct request *r)
+{
+	if (!r->signed_in || r->user.cookie == NULL)
+		return ERR_INTERNAL;
+	return request_set_cookie(r, SESSION_COOKIE, r->user.cookie, r->user.cookie_ttl);
+}
+
+int
+session_create(struct request *r, long long user_id, const char *email,
+    enum session_kind kind, long ttl)
+{
+	int rc;
+
+	rc = session_insert(r, user_id, email, kind, ttl);
+	if (rc != ERR_OK)
+		return rc;
+	session_purge(r);
+	return session_set_cookie(r);
+}
+
+void
+session_purge(struct request *r)
+{
+	struct db_result res;
+
+	/* A purge that fails is tried again by the next session. */
+	if (db_run(&r->worker->db, r->pool, STMT_SESSION_PURGE, &res, DB_NOARGS) == ERR_OK &&
+	    res.affected > 0)
+		log_debug("session: purged %llu expired sessions", res.affected);
 }
 
 int

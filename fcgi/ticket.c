@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "text.h"
 #include "banned.h"
 
@@ -58,7 +59,7 @@ ticket_keys_load(struct ticket_keys *keys, const char *path, FILE *errors)
 	f = fopen(path, "re");
 	if (f == NULL) {
 		if (errors != NULL)
-			fprintf(errors, "%s: %s\n", path, strerror(errno));
+			fprintf(errors, "%s: %s\n", path, log_strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -117,7 +118,8 @@ ticket_keys_rotate(const char *path, const char *kid)
 	char encoded[128], line[TICKET_LINE_MAX], tmp[1024];
 	struct ticket_keys old;
 	size_t i, kept = 0;
-	int fd = -1, rc = -1, n;
+	bool created = false;
+	int fd = -1, rc = -1, saved = 0, n;
 
 	if (!ticket_valid_kid(kid, strlen(kid))) {
 		errno = EINVAL;
@@ -137,6 +139,7 @@ ticket_keys_rotate(const char *path, const char *kid)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1)
 		goto out;
+	created = true;
 	crypto_sign_keypair(pk, sk);
 	text_base64url_encode(encoded, sizeof(encoded), sk, sizeof(sk));
 	n = snprintf(line, sizeof(line), "%s %s\n", kid, encoded);
@@ -151,23 +154,25 @@ ticket_keys_rotate(const char *path, const char *kid)
 			goto out;
 		kept++;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
+	if (fsync(fd) == -1)
 		goto out;
-	}
+	n = close(fd);
 	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (n == -1 || rename(tmp, path) == -1)
 		goto out;
 	rc = 0;
 out:
-	if (fd != -1) {
+	saved = errno;
+	if (fd != -1)
 		close(fd);
+	/* <path>.new holds secret keys: never leave it behind. */
+	if (rc != 0 && created)
 		unlink(tmp);
-	}
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(encoded, sizeof(encoded));
 	sodium_memzero(line, sizeof(line));
 	ticket_keys_clear(&old);
+	errno = saved;
 	return rc;
 }
 

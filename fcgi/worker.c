@@ -161,7 +161,9 @@ worker_process_run(const struct app *app)
 		if (atomic_load(&proc.running) == 0)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= app->cfg.drain_timeout) {
+		/* Whole seconds would cut a 1 s drain to anything above 0 s. */
+		if ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 >=
+		    (double)app->cfg.drain_timeout) {
 			log_warnx("worker: %d threads still busy after %lds; exiting",
 			    atomic_load(&proc.running), app->cfg.drain_timeout);
 			_exit(1);

@@ -13,13 +13,22 @@
  *                                             (answered from the session lookup alone)
  *   POST /api/auth/password {current_password,new_password}
  *                                             200 {}; the other sessions are revoked;
- *                                             403 wrong_password; 400 weak_password
+ *                                             403 wrong_password; 400 weak_password;
+ *                                             429 rate_limited
  *   POST /api/auth/close {password}           200 {}; every session revoked, memberships
- *                                             removed; 403 wrong_password; 409 last_admin
+ *                                             removed; 403 wrong_password; 409 last_admin;
+ *                                             429 rate_limited
  *
- * Passwords are hashed with Argon2id (crypto_pwhash_str). Repeated failures
- * slow an account and an address down (auth_throttle), besides nginx's
- * limit_req on the sign-in paths.
+ * Passwords are hashed with Argon2id (crypto_pwhash_str). Every password
+ * check (sign-in, and the current password that a password change or
+ * closing the account asks for) counts its failures in auth_throttle, per
+ * account and per address: past auth.max_failures_account (or _address)
+ * failures within 15 minutes the key locks for 2^n seconds (at most 15
+ * minutes) and checks answer 429 with Retry-After, without hashing. So a
+ * stolen session cookie cannot be used to guess the password, nor to make
+ * the server run Argon2id at will. Rows that can no longer lock anything
+ * are purged, a hundred at a time, when a failure is counted. nginx adds
+ * its limit_req on all four paths.
  */
 #ifndef MPBIND_AUTH_H
 #define MPBIND_AUTH_H

@@ -39,5 +39,8 @@
 #define atol(x) BANNED(atol)
 #undef rand
 #define rand() BANNED(rand)
+/* Not thread-safe: log_strerror() (log.h) uses strerror_r. */
+#undef strerror
+#define strerror(e) BANNED(strerror)
 
 #endif

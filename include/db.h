@@ -7,9 +7,13 @@
  * The connection is opened lazily. When the server goes away (restart,
  * kill, timeout) the next call reconnects and re-prepares everything;
  * MYSQL_OPT_RECONNECT is never used. A statement that fails because the
- * connection was lost outside a transaction is retried once on a fresh
- * connection. Inside a transaction nothing is retried: the transaction is
- * marked broken, every later db_run() fails with ERR_DB until db_rollback().
+ * connection was lost outside a transaction is run once more on a fresh
+ * connection only when that cannot apply it twice: it is a SELECT, or the
+ * error shows it never reached the server (the client could not send it,
+ * or the server did not know the statement). A write whose answer was lost
+ * may have been applied: it fails with ERR_DB, and the caller decides.
+ * Inside a transaction nothing is retried: the transaction is marked
+ * broken, every later db_run() fails with ERR_DB until db_rollback().
  *
  * Result cells are copied into the caller's pool and die with it.
  *

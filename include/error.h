@@ -4,7 +4,8 @@
  * CURLcode). Each entry gives a name, the HTTP status, the stable code sent
  * to clients, and the message in English and Chinese. The enum, the status
  * mapping and the strings are all generated from ERROR_LIST, so they cannot
- * drift. 0 is success; every error is negative.
+ * drift. 0 is success; every error is negative. Each error has a code of its
+ * own, so a client can tell any two apart.
  */
 #ifndef MPBIND_ERROR_H
 #define MPBIND_ERROR_H
@@ -58,7 +59,7 @@ enum lang { LANG_ZH = 0, LANG_EN = 1 };
 	X(INTERNAL,           500, "internal",            "Internal error.", "内部错误。") \
 	X(NOMEM,              500, "out_of_memory",       "Internal error (out of memory).", "内部错误（内存不足）。") \
 	X(UPSTREAM,           502, "upstream_error",      "The marketplace answered with an error.", "云市场返回了错误。") \
-	X(DB_DUPLICATE,       409, "conflict",            "That already exists.", "该记录已存在。") \
+	X(DB_DUPLICATE,       409, "already_exists",      "That already exists.", "该记录已存在。") \
 	X(DB_DEADLOCK,        503, "busy",                "The service is busy; please try again.", "服务繁忙，请重试。") \
 	X(DB,                 503, "db_unavailable",      "The database is unavailable; please try again.", "数据库暂不可用，请稍后重试。") \
 	X(UNAVAILABLE,        503, "unavailable",         "The service is busy; please try again shortly.", "服务繁忙，请稍后重试。")

@@ -13,6 +13,9 @@
 
 #include <stdbool.h>
 
+/* Room for any message log_strerror() gives. */
+#define LOG_STRERROR_MAX 128
+
 enum log_level { LOG_LEVEL_WARN = 0, LOG_LEVEL_INFO = 1, LOG_LEVEL_DEBUG = 2 };
 
 /*
@@ -29,6 +32,14 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The text of errno value errnum, like strerror() but thread-safe: it uses
+ * strerror_r (in whichever of its two forms the C library has) and a
+ * buffer of the calling thread's own, valid until that thread's next call.
+ * strerror() itself is banned (banned.h).
+ */
+const char *log_strerror(int errnum);
 
 /* Log and exit(1); fatal() appends strerror(errno). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

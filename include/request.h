@@ -55,6 +55,8 @@ struct principal {
 	const char *csrf;		/* the session's CSRF token */
 	const char *created_at;		/* when the account was created, ISO 8601 UTC */
 	long long expires_at;
+	const char *cookie;		/* a new session's cookie value, until session_set_cookie */
+	long cookie_ttl;
 };
 
 struct request {
@@ -86,7 +88,8 @@ struct request {
 	struct principal user;
 	bool signed_in;
 
-	/* error detail for reply_error */
+	/* error detail for reply_error; a client-chosen name goes through
+	 * request_set_error_field */
 	const char *error_field;
 	const char *error_message;	/* overrides the list's message when set */
 
@@ -131,6 +134,14 @@ int request_add_header(struct request *r, const char *name, const char *value);
  * when public_url is https. max_age 0 deletes the cookie.
  */
 int request_set_cookie(struct request *r, const char *name, const char *value, long max_age);
+
+/*
+ * Names field in the error answer, as at most REQUEST_FIELD_SHOWN bytes of
+ * valid UTF-8; a longer or invalid name (the client chose it) is shown as
+ * "?". Returns what r->error_field now holds (in the pool, never NULL).
+ */
+#define REQUEST_FIELD_SHOWN 64
+const char *request_set_error_field(struct request *r, const char *field);
 
 /* Replies. Each returns ERR_OK or ERR_NOMEM. */
 

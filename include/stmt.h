@@ -26,6 +26,8 @@
 	/* session.c: every session of a user but one (password change, closing) */ \
 	X(SESSION_REVOKE_USER, "UPDATE sessions SET revoked_at = NOW(6) WHERE user_id = ? " \
 	    "AND id_hash <> ? AND revoked_at IS NULL") \
+	/* session.c: a bounded purge of sessions expired over a day ago (sessions_expiry index) */ \
+	X(SESSION_PURGE, "DELETE FROM sessions WHERE expires_at < NOW(6) - INTERVAL 1 DAY LIMIT 100") \
 	\
 	/* auth.c: a new account (email, Argon2id hash) */ \
 	X(USER_INSERT, "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, NOW(6))") \
@@ -50,6 +52,10 @@
 	    "locked_until = IF(failures >= ?, NOW(6) + INTERVAL LEAST(POW(2, failures - ?), 900) SECOND, NULL)") \
 	/* auth.c: a successful sign-in clears the account's failures */ \
 	X(THROTTLE_CLEAR, "DELETE FROM auth_throttle WHERE throttle_key = ?") \
+	/* auth.c: a bounded purge of keys quiet for 15 minutes: their next failure counts from 1 \
+	 * again and any lock has ended (auth_throttle_last_failure index) */ \
+	X(THROTTLE_PURGE, "DELETE FROM auth_throttle WHERE last_failure_at < NOW(6) - INTERVAL 15 MINUTE " \
+	    "LIMIT 100") \
 	\
 	/* orgs.c: a user's role in an org (none when not a member) */ \
 	X(ORG_ROLE, "SELECT role FROM memberships WHERE org_id = ? AND user_id = ?") \
