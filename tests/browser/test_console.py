@@ -2,16 +2,22 @@
 """The console in a real browser against the real stack: registration,
 organizations, members and invitations, roles, events, the language switch,
 sign-in errors and ?next=, escaping, disabled navigation, the last-admin rule,
-and the read-only view of a plain member. Screenshots of every page go to
+the read-only view of a plain member, and the org list of a stack where
+creating organizations is switched off. Screenshots of every page go to
 var/test/screenshots/."""
 
 import re
+import shutil
+import tempfile
 from urllib.parse import quote
 
+import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.support.select import Select
 
 from api import PASSWORD, new_user, unique_email
+from stack import Stack
+from stackopts import TEST_OPTIONS
 
 XSS_NAME = "<script>alert(1)</script>"
 
@@ -412,3 +418,35 @@ def test_admin_withdraws_invitation_removes_member_and_pages_events(stack, brows
     ids = [int(r.get_attribute("data-event-id")) for r in b.all("#events-table tbody tr")]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
     shot(b, "03-events-all")
+
+
+@pytest.fixture(scope="module")
+def closed_stack():
+    """A stack of its own with orgs.allow_creation = no (no simulator, no mpbind-meterd)."""
+    var = tempfile.mkdtemp(prefix="mpbind-closed-")
+    s = Stack(var, options=dict(TEST_OPTIONS, sim=False, allow_org_creation=False))
+    try:
+        s.up(meterd=False)
+        yield s
+    finally:
+        s.down()
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def test_creation_switched_off_sends_users_to_support(closed_stack, browser, shot):
+    """With creation off, 组织 says to contact support, links to support_url, and the create
+    button cannot be used."""
+    user = new_user(closed_stack.url)
+    for lang, notice, link in (("zh-CN", "当前不支持自行创建组织，请提交工单联系我们为您创建。", "提交工单"),
+                               ("en", "Creating organizations is switched off", "Contact support")):
+        b = browser(lang)
+        b.base = closed_stack.url
+        open_as(b, user, "/console/orgs")
+        assert notice in b.text_of("#creation-off")
+        support = b.find("#support-link")
+        assert support.text == link
+        assert support.get_attribute("href") == "https://support.example.com/"
+        assert support.get_attribute("target") == "_blank"
+        assert not b.find("#create-org").is_enabled()
+        shot(b, f"creation-off-{lang}")
+    assert closed_stack.sql("SELECT COUNT(*) FROM orgs") == [["0"]]

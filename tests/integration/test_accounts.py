@@ -3,7 +3,9 @@
 events, through the real stack: each endpoint's success and error cases."""
 
 import concurrent.futures
+import json
 import re
+import secrets
 import time
 
 import pytest
@@ -86,6 +88,46 @@ def test_repeated_failures_slow_an_address_down(stack):
     Api(stack.url).login(target.email)
 
 
+def test_wrong_current_passwords_lock_like_sign_in(stack):
+    """Whoever holds a session (a stolen cookie) cannot guess the password through a password
+    change or closing the account: failures count with sign-in's, and past five the account is
+    locked for all three, without another Argon2id run."""
+    victim = new_user(stack.url)
+    thief = Api(stack.url, source_address="127.0.0.6")
+    thief.s.cookies.update(victim.s.cookies)
+    thief.csrf = victim.csrf
+    for i in range(5):
+        r = thief.post("/api/auth/password", {"current_password": f"guess {i} 12345", "new_password": "stolen pass 123"})
+        assert r.status_code == 403 and error_code(r) == "wrong_password"
+    assert count(stack, f"SELECT failures FROM auth_throttle WHERE throttle_key = 'e:{victim.email}'") == 5
+    attempts = [thief.post("/api/auth/password", {"current_password": PASSWORD, "new_password": "stolen pass 123"}),
+                thief.post("/api/auth/close", {"password": PASSWORD}),
+                Api(stack.url).post("/api/auth/login", {"email": victim.email, "password": PASSWORD})]
+    for r in attempts:
+        assert r.status_code == 429 and error_code(r) == "rate_limited"
+        assert 1 <= int(r.headers["Retry-After"]) <= 2
+    assert victim.get("/api/auth/me").status_code == 200
+    time.sleep(int(attempts[0].headers["Retry-After"]) + 0.2)
+    r = victim.post("/api/auth/password", {"current_password": PASSWORD, "new_password": "brand new pass 77"})
+    assert r.status_code == 200
+    # the right password cleared the account's failures
+    assert count(stack, f"SELECT COUNT(*) FROM auth_throttle WHERE throttle_key = 'e:{victim.email}'") == 0
+
+
+def test_quiet_throttle_rows_are_purged(stack):
+    """A failure counted deletes rows whose lock and count have both run out (15 quiet minutes)."""
+    stale, fresh = f"e:stale-{secrets.token_hex(4)}@example.com", f"e:fresh-{secrets.token_hex(4)}@example.com"
+    stack.sql("INSERT INTO auth_throttle (throttle_key, failures, last_failure_at, locked_until) VALUES "
+              f"('{stale}', 9, NOW(6) - INTERVAL 16 MINUTE, NOW(6) - INTERVAL 1 MINUTE), "
+              f"('{fresh}', 9, NOW(6) - INTERVAL 14 MINUTE, NOW(6) + INTERVAL 1 MINUTE)")
+    ghost = unique_email("ghost")
+    r = Api(stack.url, source_address="127.0.0.4").post("/api/auth/login", {"email": ghost, "password": "x1"})
+    assert r.status_code == 401
+    keys = [row[0] for row in stack.sql("SELECT throttle_key FROM auth_throttle WHERE throttle_key IN "
+                                        f"('{stale}', '{fresh}', 'e:{ghost}') ORDER BY throttle_key")]
+    assert keys == sorted([fresh, f"e:{ghost}"])
+
+
 # ----- sessions and CSRF -----------------------------------------------------
 
 def test_logout_revokes_the_session(stack, user):
@@ -99,6 +141,63 @@ def test_logout_revokes_the_session(stack, user):
 def test_an_expired_session_is_refused(stack, user):
     stack.sql(f"UPDATE sessions SET expires_at = NOW(6) - INTERVAL 1 SECOND WHERE user_id = {user.user_id}")
     assert user.get("/api/auth/me").status_code == 401
+
+
+def test_sessions_expired_a_day_ago_are_purged(stack):
+    """Creating a session (sign-in or registration) deletes old expired ones, a few at a time."""
+    for make in ("login", "register"):
+        old = new_user(stack.url)
+        recent = new_user(stack.url)
+        stack.sql(f"UPDATE sessions SET expires_at = NOW(6) - INTERVAL 25 HOUR WHERE user_id = {old.user_id}")
+        stack.sql(f"UPDATE sessions SET expires_at = NOW(6) - INTERVAL 23 HOUR WHERE user_id = {recent.user_id}")
+        if make == "login":
+            Api(stack.url).login(recent.email)
+        else:
+            new_user(stack.url)
+        assert count(stack, f"SELECT COUNT(*) FROM sessions WHERE user_id = {old.user_id}") == 0
+        assert count(stack, f"SELECT COUNT(*) FROM sessions WHERE user_id = {recent.user_id}") == (2 if make == "login" else 1)
+
+
+def set_cookies(r):
+    return r.raw.headers.getlist("Set-Cookie")
+
+
+def test_registration_sets_its_cookie_once_and_only_after_commit(stack):
+    """The registration transaction may run again (a deadlock) or fail after its session row was
+    written: the cookie goes out once, for the committed session, or not at all. A trigger on
+    events plays the database's part: a deadlock the first time (then the retry commits), or an
+    error every time."""
+    trigger = """
+        CREATE TRIGGER test_register_fault BEFORE INSERT ON events FOR EACH ROW
+        BEGIN
+          IF NEW.action = 'user.registered' AND NEW.detail LIKE '%{marker}%' THEN
+            IF '{mode}' = 'always' THEN
+              SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1644, MESSAGE_TEXT = 'injected failure';
+            ELSEIF @test_register_fault IS NULL THEN
+              SET @test_register_fault = 1;
+              SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 1213, MESSAGE_TEXT = 'injected deadlock';
+            END IF;
+          END IF;
+        END"""
+    for mode in ("once", "always"):
+        marker = f"fault{mode}{secrets.token_hex(4)}"
+        email = f"{marker}@example.com"
+        stack.sql("DELIMITER //\n" + trigger.replace("{marker}", marker).replace("{mode}", mode) + "//\nDELIMITER ;")
+        try:
+            r = Api(stack.url).post("/api/auth/register", {"email": email, "password": PASSWORD})
+        finally:
+            stack.sql("DROP TRIGGER test_register_fault")
+        users = stack.sql(f"SELECT id FROM users WHERE email = '{email}'")
+        if mode == "once":
+            assert r.status_code == 201, r.text
+            [cookie] = set_cookies(r)
+            user_id = int(users[0][0])
+            assert count(stack, f"SELECT COUNT(*) FROM sessions WHERE user_id = {user_id}") == 1
+            me = requests.get(stack.url + "/api/auth/me", headers={"Cookie": cookie.split(";")[0]})
+            assert me.status_code == 200 and me.json()["user"]["email"] == email
+        else:
+            assert r.status_code == 503 and error_code(r) == "db_unavailable"
+            assert set_cookies(r) == [] and users == []
 
 
 @pytest.mark.parametrize("cookie", ["", "abc", "A" * 43, "!" * 43, "A" * 44])
@@ -122,6 +221,24 @@ def test_a_password_change_revokes_the_other_sessions(stack, user):
     Api(stack.url).login(user.email, "brand new pass 99")
     r = Api(stack.url).post("/api/auth/login", {"email": user.email, "password": PASSWORD})
     assert r.status_code == 401
+
+
+def test_put_patch_and_delete_need_the_csrf_token_too(stack, user):
+    org = user.create_org("CSRF verbs")
+    m = new_user(stack.url)
+    user.invite_and_join(org["id"], m, "member")
+    inv = user.post(f"/api/orgs/{org['id']}/invitations", {"email": unique_email(), "role": "member"}).json()["invitation"]
+    for headers in ({}, {"X-CSRF-Token": m.csrf}):
+        for method, path, body in (("PUT", f"/api/orgs/{org['id']}/members/{m.user_id}", {"role": "admin"}),
+                                   ("PATCH", f"/api/orgs/{org['id']}", {"name": "hijacked"}),
+                                   ("DELETE", f"/api/orgs/{org['id']}/members/{m.user_id}", None),
+                                   ("DELETE", f"/api/orgs/{org['id']}/invitations/{inv['id']}", None)):
+            r = user.request(method, path, json=body, csrf=False, headers=headers)
+            assert r.status_code == 403 and error_code(r) == "csrf_failed", (method, path)
+    members = user.get(f"/api/orgs/{org['id']}/members").json()
+    assert [(x["email"], x["role"]) for x in members["members"]] == [(user.email, "admin"), (m.email, "member")]
+    assert [i["id"] for i in members["invitations"]] == [inv["id"]]
+    assert user.get(f"/api/orgs/{org['id']}").json()["org"]["name"] == "CSRF verbs"
 
 
 def test_state_changes_need_the_csrf_token(stack, user):
@@ -167,6 +284,26 @@ def test_another_orgs_id_gets_404_whether_or_not_it_exists(stack, user):
         assert real.json() == fake.json() == malformed.json()
     assert user.patch(f"/api/orgs/{org['id']}", {"name": "mine"}).status_code == 404
     assert owner.get(f"/api/orgs/{org['id']}").json()["org"]["name"] == "Private"
+
+
+def test_an_outsider_gets_the_same_404_for_member_changes(stack, user):
+    """Inviting, withdrawing, changing a role or removing someone in another org answers exactly
+    as for an org that does not exist (or an id that cannot be one), and changes nothing."""
+    owner = new_user(stack.url)
+    org = owner.create_org("Not yours")
+    inv = owner.post(f"/api/orgs/{org['id']}/invitations", {"email": unique_email(), "role": "member"}).json()["invitation"]
+    before = count(stack, "SELECT COUNT(*) FROM events")
+    for org_id in (org["id"], "org-" + "q" * 22, "not-an-org"):
+        answers = [user.post(f"/api/orgs/{org_id}/invitations", {"email": user.email, "role": "admin"}),
+                   user.delete(f"/api/orgs/{org_id}/invitations/{inv['id']}"),
+                   user.put(f"/api/orgs/{org_id}/members/{owner.user_id}", {"role": "member"}),
+                   user.delete(f"/api/orgs/{org_id}/members/{owner.user_id}")]
+        for r in answers:
+            assert r.status_code == 404 and r.json() == {"error": {"code": "not_found", "message": "未找到。"}}
+    assert count(stack, "SELECT COUNT(*) FROM events") == before
+    members = owner.get(f"/api/orgs/{org['id']}/members").json()
+    assert [(x["email"], x["role"]) for x in members["members"]] == [(owner.email, "admin")]
+    assert [i["id"] for i in members["invitations"]] == [inv["id"]]
 
 
 def test_only_an_org_admin_renames(stack, user):
@@ -236,6 +373,60 @@ def test_an_expired_or_revoked_invitation_cannot_be_used(stack, user):
     assert b.post(f"/api/invitations/{inv_b}/accept").status_code == 410
     assert b.get("/api/invitations").json()["invitations"] == []
     assert a.post("/api/invitations/not-an-id/accept").status_code == 404
+
+
+def test_an_invitation_id_is_case_sensitive(stack, user):
+    """Invitation ids are base64url: the same letters in another case are another id."""
+    org = user.create_org("Case")
+    invitee = new_user(stack.url)
+    inv = user.post(f"/api/orgs/{org['id']}/invitations", {"email": invitee.email, "role": "member"}).json()["invitation"]["id"]
+    swapped = inv.swapcase()
+    assert swapped != inv
+    for r in (invitee.get(f"/api/invitations/{swapped}"), invitee.post(f"/api/invitations/{swapped}/accept"),
+              invitee.post(f"/api/invitations/{swapped}/decline"),
+              user.delete(f"/api/orgs/{org['id']}/invitations/{swapped}")):
+        assert r.status_code == 404 and error_code(r) == "not_found"
+    assert invitee.post(f"/api/invitations/{inv}/accept").status_code == 200
+
+
+def test_usage_ids_are_case_sensitive(stack, user):
+    """Two usage records whose ids differ only in case are two records."""
+    org = user.create_org("Usage case")
+    if time.time() % 3600 < 90:     # a minute of this hour, away from the last one's closing
+        time.sleep(90 - time.time() % 3600)
+    start = int(time.time()) - 61
+    rid = "Run-" + secrets.token_hex(4)
+
+    def rec(record_id):
+        return {"id": record_id, "org_id": org["id"], "cloud": "aws", "region": "cn-northwest-1",
+                "dimension": "compute", "quantity": "1",
+                "start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)),
+                "end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + 60))}
+
+    r = requests.post(stack.url + "/internal/usage", json={"records": [rec(rid), rec(rid.lower())]},
+                      headers={"Authorization": "Bearer " + stack.internal_token})
+    assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+    assert count(stack, f"SELECT COUNT(*) FROM usage_records WHERE org_id = '{org['id']}'") == 2
+
+
+def test_every_ascii_column_compares_bytes(stack):
+    """Ids, keys and hashes in CHARACTER SET ascii all use ascii_bin (sql/009): one rule, so two
+    ids never collide by case and columns compared with each other agree."""
+    rows = stack.sql("SELECT CONCAT(table_name, '.', column_name, ' ', collation_name) FROM information_schema.columns "
+                     "WHERE table_schema = 'mpbind' AND character_set_name = 'ascii' AND collation_name <> 'ascii_bin'")
+    assert rows == []
+
+
+def test_withdrawing_an_invitation_is_for_org_admins(stack, user):
+    org = user.create_org("Withdraw")
+    billing, member = new_user(stack.url), new_user(stack.url)
+    user.invite_and_join(org["id"], billing, "billing")
+    user.invite_and_join(org["id"], member, "member")
+    inv = user.post(f"/api/orgs/{org['id']}/invitations", {"email": unique_email(), "role": "member"}).json()["invitation"]
+    for who in (billing, member):
+        r = who.delete(f"/api/orgs/{org['id']}/invitations/{inv['id']}")
+        assert r.status_code == 403 and error_code(r) == "forbidden"
+    assert [i["id"] for i in user.get(f"/api/orgs/{org['id']}/members").json()["invitations"]] == [inv["id"]]
 
 
 def test_a_declined_invitation_is_gone(stack, user):
@@ -349,6 +540,31 @@ def test_every_change_writes_an_event_that_admins_can_read(stack, user):
     user.put(f"/api/orgs/{org['id']}/members/{m.user_id}", {"role": "member"})
     r = m.get(f"/api/orgs/{org['id']}/events")
     assert r.status_code == 403 and error_code(r) == "forbidden"
+
+
+def account_events(stack, user_id):
+    rows = stack.sql(f"SELECT action, detail FROM events WHERE actor_user_id = {user_id} AND org_id IS NULL ORDER BY id")
+    return [(action, json.loads(detail)) for action, detail in rows]
+
+
+def test_leaving_declining_and_account_changes_are_audited(stack, user):
+    org = user.create_org("Audit trail")
+    leaver, decliner, closer = new_user(stack.url), new_user(stack.url), new_user(stack.url)
+    user.invite_and_join(org["id"], leaver, "member")
+    user.invite_and_join(org["id"], closer, "billing")
+    inv = user.post(f"/api/orgs/{org['id']}/invitations", {"email": decliner.email, "role": "admin"}).json()["invitation"]
+    assert decliner.post(f"/api/invitations/{inv['id']}/decline").status_code == 200
+    assert leaver.post(f"/api/orgs/{org['id']}/leave").status_code == 200
+    assert closer.post("/api/auth/password", {"current_password": PASSWORD, "new_password": "closing soon 42"}).status_code == 200
+    assert closer.post("/api/auth/close", {"password": "closing soon 42"}).status_code == 200
+    events = user.get(f"/api/orgs/{org['id']}/events").json()["events"]
+    seen = [(e["action"], e["actor_email"], e["detail"]) for e in events[:3]]
+    assert seen == [("member.left", closer.email, {"email": closer.email, "reason": "account closed"}),
+                    ("member.left", leaver.email, {"email": leaver.email}),
+                    ("invitation.declined", decliner.email, {"email": decliner.email})]
+    assert account_events(stack, closer.user_id) == [("user.registered", {"email": closer.email}),
+                                                     ("user.password_changed", {}),
+                                                     ("user.closed", {"email": closer.email})]
 
 
 def test_events_are_paged_newest_first(stack, user):

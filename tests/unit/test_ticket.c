@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* test_ticket.c: signed tickets verify only when authentic, current and for their purpose. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +22,18 @@
 static char dir[] = "/tmp/mpbind-ticket-XXXXXX";
 static char path[256];
 static struct ticket_keys keys;
+static bool fsync_fails;
+
+/* Injects a failing fsync(2): this definition takes the place of libc's in the whole program. */
+int
+fsync(int fd)
+{
+	if (fsync_fails) {
+		errno = EIO;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
 
 static int
 setup(void **state)
@@ -196,6 +211,29 @@ ticket_keys_rotate_keeps_old_keys_verifying(void **state)
 }
 
 static void
+ticket_keys_rotate_leaves_no_secret_behind_on_failure(void **state)
+{
+	char tmp[300];
+	struct ticket_keys still;
+	struct stat st;
+	int rc, err;
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fsync_fails = true;
+	rc = ticket_keys_rotate(path, "k3");
+	err = errno;
+	fsync_fails = false;
+	assert_int_equal(rc, -1);
+	assert_int_equal(err, EIO);
+	/* the half-made file held a new secret key: it is gone, and the key file is as it was */
+	assert_int_equal(stat(tmp, &st), -1);
+	assert_int_equal(ticket_keys_load(&still, path, NULL), 0);
+	assert_string_not_equal(still.key[0].kid, "k3");
+	ticket_keys_clear(&still);
+}
+
+static void
 ticket_sign_refuses_bad_arguments(void **state)
 {
 	char t[TICKET_MAX], big[TICKET_DATA_MAX + 2];
@@ -244,6 +282,7 @@ main(void)
 		cmocka_unit_test(ticket_rejects_another_purpose),
 		cmocka_unit_test(ticket_rejects_malformed_text),
 		cmocka_unit_test(ticket_keys_rotate_keeps_old_keys_verifying),
+		cmocka_unit_test(ticket_keys_rotate_leaves_no_secret_behind_on_failure),
 		cmocka_unit_test(ticket_sign_refuses_bad_arguments),
 		cmocka_unit_test(ticket_keys_load_rejects_bad_files),
 	};
