@@ -132,14 +132,32 @@ awsmeter_record(const struct ledger_row *row)
 	return r;
 }
 
-/* Settles rows[0..n) from a successful call's Results and UnprocessedRecords. */
-static void
-awsmeter_settle(struct worker *w, const struct ledger_row *rows, size_t n, struct json_object *json)
+/* A successful call's answer, settled in one transaction (one commit for its rows). */
+struct awsmeter_answer {
+	struct worker *w;
+	const struct ledger_row *rows;
+	size_t n;
+	struct json_object *json;
+};
+
+/*
+ * Settles rows[0..n) from a successful call's Results and UnprocessedRecords;
+ * the first error. Run by db_transaction(): should it fail, the rows stay
+ * "sent" and ledger_recover() sends them again once their lease is over,
+ * which AWS answers with the first result (an identical record).
+ */
+static int
+awsmeter_settle(void *arg)
 {
-	struct json_object *results, *unprocessed, *item, *record;
+	const struct awsmeter_answer *a = arg;
+	struct worker *w = a->w;
+	const struct ledger_row *rows = a->rows;
+	size_t n = a->n;
+	struct json_object *json = a->json, *results, *unprocessed, *item, *record;
 	const char *keys[AWSMETER_BATCH], *key, *status;
 	bool done[AWSMETER_BATCH] = { false };
 	size_t i, j;
+	int rc = ERR_OK;
 
 	for (i = 0; i < n; i++)
 		keys[i] = awsmeter_row_key(w, &rows[i]);
@@ -149,13 +167,13 @@ awsmeter_settle(struct worker *w, const struct ledger_row *rows, size_t n, struc
 			json_object_object_get_ex(item, "UsageRecord", &record);
 			key = awsmeter_record_key(w, record);
 			status = awsapi_string(item, "Status");
-			for (i = 0; key != NULL && i < n; i++) {
+			for (i = 0; rc == ERR_OK && key != NULL && i < n; i++) {
 				if (done[i] || keys[i] == NULL || strcmp(keys[i], key) != 0)
 					continue;
 				if (status != NULL && strcmp(status, "Success") == 0)
-					ledger_accept(w, &rows[i], awsapi_string(item, "MeteringRecordId"));
+					rc = ledger_accept(w, &rows[i], awsapi_string(item, "MeteringRecordId"));
 				else
-					ledger_reject(w, &rows[i], status != NULL ? status : "NoStatus");
+					rc = ledger_reject(w, &rows[i], status != NULL ? status : "NoStatus");
 				done[i] = true;
 				break;
 			}
@@ -165,17 +183,18 @@ awsmeter_settle(struct worker *w, const struct ledger_row *rows, size_t n, struc
 	    json_object_is_type(unprocessed, json_type_array)) {
 		for (j = 0; j < json_object_array_length(unprocessed); j++) {
 			key = awsmeter_record_key(w, json_object_array_get_idx(unprocessed, j));
-			for (i = 0; key != NULL && i < n; i++)
+			for (i = 0; rc == ERR_OK && key != NULL && i < n; i++)
 				if (!done[i] && keys[i] != NULL && strcmp(keys[i], key) == 0) {
-					ledger_retry(w, &rows[i], "UnprocessedRecords", false);
+					rc = ledger_retry(w, &rows[i], "UnprocessedRecords", false);
 					done[i] = true;
 				}
 		}
 	}
 	/* A record AWS did not mention was not metered: send it again. */
-	for (i = 0; i < n; i++)
+	for (i = 0; rc == ERR_OK && i < n; i++)
 		if (!done[i])
-			ledger_retry(w, &rows[i], "NoResult", false);
+			rc = ledger_retry(w, &rows[i], "NoResult", false);
+	return rc;
 }
 
 static struct json_object *
@@ -236,7 +255,11 @@ awsmeter_call(struct awsmeter_pass *p, const struct ledger_row *rows, size_t n, 
 		p->calls++;
 		f->sent = true;
 		if (rc == ERR_OK) {
-			awsmeter_settle(w, rows, n, reply.json);
+			struct awsmeter_answer a = { w, rows, n, reply.json };
+
+			if (db_transaction(&w->db, awsmeter_settle, &a) != ERR_OK)
+				log_warnx("aws: BatchMeterUsage answer not recorded; its %zu rows are sent again "
+				    "once their lease is over", n);
 			*answered = true;
 		} else if (rc != ERR_NOMEM) {
 			f->status = reply.status;
