@@ -242,7 +242,7 @@ aliyun_valid_id(const char *s)
 int
 aliyun_params(struct request *r, struct kvlist *out)
 {
-	size_t nquery = r->query_params.count, nbody = r->form.count, i, n;
+	size_t nquery = r->query_params.count, nbody = r->form.count, i;
 
 	if (nquery + nbody > (size_t)r->cfg->max_fields)
 		return ERR_TOO_MANY_FIELDS;
@@ -257,9 +257,7 @@ aliyun_params(struct request *r, struct kvlist *out)
 	for (i = 0; i < out->count; i++) {
 		if (kvlist_count(out, out->items[i].name) == 1)
 			continue;
-		/* Echo a client-chosen name only when it is short, printable text. */
-		n = strlen(out->items[i].name);
-		r->error_field = n <= 64 && text_valid_utf8(out->items[i].name, n) ? out->items[i].name : "?";
+		request_set_error_field(r, out->items[i].name);
 		return ERR_FIELD;
 	}
 	return ERR_OK;

@@ -21,6 +21,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from stack import Stack
+from stackopts import TEST_OPTIONS
+
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHOTS = os.path.join(ROOT, "var", "test", "screenshots")
@@ -229,3 +232,17 @@ def shot(request):
         return path
 
     return save
+
+
+@pytest.fixture(scope="session")
+def no_creation_stack():
+    """A stack of its own where users may not create organizations
+    (orgs.allow_creation = no), with the simulator and no mpbind-meterd."""
+    var = tempfile.mkdtemp(prefix="mpbind-nocreate-")
+    s = Stack(var, options=dict(TEST_OPTIONS, allow_org_creation=False))
+    try:
+        s.up(meterd=False)
+        yield s
+    finally:
+        s.down()
+        shutil.rmtree(var, ignore_errors=True)

@@ -16,17 +16,14 @@ the billing overview. Screenshots of every page go to var/test/screenshots/.
 
 import re
 import secrets
-import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
 from api import PASSWORD, Api, new_user, unique_email
-from stack import Stack, binary
-from stackopts import TEST_OPTIONS
+from stack import binary
 from tickets import forge_ticket
 
 P = "aws-cn"
@@ -526,19 +523,6 @@ def test_an_older_listing_shows_the_customer_identifier(stack, sim, browser, sho
     shot(b, "02-billing-customer-identifier-english")
     b.click("[data-lang=zh]")
     b.wait_text("#payment-tag", "已绑定")
-
-
-@pytest.fixture(scope="module")
-def no_creation_stack():
-    """A stack of its own where users may not create organizations (orgs.allow_creation = no)."""
-    var = tempfile.mkdtemp(prefix="mpbind-nocreate-")
-    s = Stack(var, options=dict(TEST_OPTIONS, allow_org_creation=False))
-    try:
-        s.up(meterd=False)
-        yield s
-    finally:
-        s.down()
-        shutil.rmtree(var, ignore_errors=True)
 
 
 def test_the_wizard_without_org_creation_says_what_else_to_do(no_creation_stack, browser, shot):
