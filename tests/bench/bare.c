@@ -59,7 +59,11 @@ struct bare_thread {
 static void
 bare_fatal(const char *what)
 {
-	fprintf(stderr, "bench-bare: %s: %s\n", what, strerror(errno));
+	int saved = errno;
+
+	fputs("bench-bare: ", stderr);
+	errno = saved;
+	perror(what);
 	exit(1);
 }
 
