@@ -99,20 +99,11 @@ acs3_split_endpoint(struct pool *pool, const char *endpoint, const char **host, 
 	return *host != NULL ? ERR_OK : ERR_NOMEM;
 }
 
-static void
-acs3_sha256_hex(char *out, const void *data, size_t len)
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(digest, data, len);
-	text_hex(out, digest, sizeof(digest));
-}
-
 int
 acs3_sign(struct pool *pool, const struct acs3_request *req, struct acs3_signed *out)
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	char body_hash[2 * crypto_hash_sha256_BYTES + 1], request_hash[2 * crypto_hash_sha256_BYTES + 1];
+	char body_hash[TEXT_SHA256_HEX], request_hash[TEXT_SHA256_HEX];
 	char date[ACS3_DATE_LEN + 1], signature[2 * sizeof(mac) + 1];
 	crypto_auth_hmacsha256_state state;
 	const char *host, *path, *query;
@@ -130,7 +121,7 @@ acs3_sign(struct pool *pool, const struct acs3_request *req, struct acs3_signed 
 	query = acs3_canonical_query(pool, req);
 	if (query == NULL)
 		return ERR_NOMEM;
-	acs3_sha256_hex(body_hash, req->body_len > 0 ? req->body : "", req->body_len);
+	text_sha256_hex(body_hash, req->body_len > 0 ? req->body : "", req->body_len);
 	out->canonical_request = pool_printf(pool,
 	    "%s\n%s\n%s\n"
 	    "host:%s\nx-acs-action:%s\nx-acs-content-sha256:%s\nx-acs-date:%s\n"
@@ -139,7 +130,7 @@ acs3_sign(struct pool *pool, const struct acs3_request *req, struct acs3_signed 
 	    ACS3_SIGNED_HEADERS, body_hash);
 	if (out->canonical_request == NULL)
 		return ERR_NOMEM;
-	acs3_sha256_hex(request_hash, out->canonical_request, strlen(out->canonical_request));
+	text_sha256_hex(request_hash, out->canonical_request, strlen(out->canonical_request));
 	out->string_to_sign = pool_printf(pool, "%s\n%s", ACS3_ALGORITHM, request_hash);
 	if (out->string_to_sign == NULL)
 		return ERR_NOMEM;

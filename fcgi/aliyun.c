@@ -221,22 +221,9 @@ aliyun_parse_time(const char *s, time_t *out)
 /* ------------------------------------------------------------ parameters */
 
 bool
-aliyun_chars(const char *s, size_t max, const char *extra)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
-			return false;
-	return true;
-}
-
-bool
 aliyun_valid_id(const char *s)
 {
-	return aliyun_chars(s, ALIYUN_ID_MAX, "._-");
+	return text_chars(s, ALIYUN_ID_MAX, "._-");
 }
 
 int

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "error.h"
 #include "http.h"
+#include "jsonw.h"
 #include "ledger.h"
 #include "log.h"
 #include "pool.h"
@@ -80,16 +81,6 @@ aliyun_meter_clean(struct pool *pool, const char *s, size_t max)
 		    (out[i] >= '0' && out[i] <= '9') || out[i] == '.' || out[i] == '_' || out[i] == '-'))
 			out[i] = '_';
 	return out;
-}
-
-static const char *
-aliyun_meter_string(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* Success: true (or "true", as some gateways write it). */
@@ -166,11 +157,11 @@ aliyun_meter_judge(struct pool *pool, int http_rc, const struct http_reply *repl
 		json_object_put(json);
 		json = NULL;
 	}
-	code = aliyun_meter_string(json, "Code");
+	code = jr_str(json, "Code");
 	if (status >= 200 && status < 300 && aliyun_meter_success(json)) {
 		out->verdict = ALIYUN_METER_ACCEPT;
 		out->code = "Success";
-		request_id = aliyun_meter_string(json, "RequestId");
+		request_id = jr_str(json, "RequestId");
 		if (request_id != NULL && request_id[0] != '\0')
 			out->record_id = aliyun_meter_clean(pool, request_id, ALIYUN_METER_ID_MAX);
 	} else if (code != NULL && code[0] != '\0') {

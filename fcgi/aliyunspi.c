@@ -21,6 +21,7 @@
 #include "log.h"
 #include "request.h"
 #include "subscriptions.h"
+#include "text.h"
 #include "worker.h"
 #include "banned.h"
 
@@ -32,13 +33,13 @@
 static bool
 aliyun_spi_valid_uid(const char *s)
 {
-	return aliyun_chars(s, ALIYUN_SPI_UID_MAX, "") && strspn(s, "0123456789") == strlen(s);
+	return text_chars(s, ALIYUN_SPI_UID_MAX, "") && strspn(s, "0123456789") == strlen(s);
 }
 
 static bool
 aliyun_spi_valid_sku(const char *s)
 {
-	return aliyun_chars(s, ALIYUN_SPI_SKU_MAX, "._:-");
+	return text_chars(s, ALIYUN_SPI_SKU_MAX, "._:-");
 }
 
 static bool

@@ -9,7 +9,6 @@
 
 #include <string.h>
 
-#include <sodium.h>
 
 #include "aliyun.h"
 #include "binding.h"
@@ -160,13 +159,11 @@ aliyun_sso_sign_in(struct request *r, const struct aliyun_sso_tx *tx)
 static const char *
 aliyun_token_hash(struct pool *pool, const char *token)
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char *hex = pool_alloc(pool, 2 * sizeof(digest) + 1);
+	char *hex = pool_alloc(pool, TEXT_SHA256_HEX);
 
 	if (hex == NULL)
 		return NULL;
-	crypto_hash_sha256(digest, (const unsigned char *)token, strlen(token));
-	text_hex(hex, digest, sizeof(digest));
+	text_sha256_hex(hex, token, strlen(token));
 	return hex;
 }
 

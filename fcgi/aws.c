@@ -6,7 +6,6 @@
  */
 #include "aws.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -19,10 +18,12 @@
 #include "events.h"
 #include "fields.h"
 #include "form.h"
+#include "jsonw.h"
 #include "notify.h"
 #include "page.h"
 #include "request.h"
 #include "subscriptions.h"
+#include "text.h"
 #include "worker.h"
 #include "banned.h"
 
@@ -121,42 +122,22 @@ aws_listing(const struct config *cfg, const char *partition)
 	return listing != NULL && listing->enabled ? listing : NULL;
 }
 
-static bool
-aws_valid(const char *s, size_t max, const char *extra)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	if (n == 0 || n > max)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
-			return false;
-	return true;
-}
-
 /* Reads and checks ResolveCustomer's answer; false if it is unusable. */
 static bool
 aws_parse_customer(struct request *r, struct json_object *json, struct aws_customer *c)
 {
-	const char *cid = awsapi_string(json, "CustomerIdentifier");
-
-	c->account_id = awsapi_string(json, "CustomerAWSAccountId");
-	c->license_arn = awsapi_string(json, "LicenseArn");
-	c->product_code = awsapi_string(json, "ProductCode");
-	c->customer_identifier = NULL;
-	if (cid != NULL) {
-		while (*cid == ' ')
-			cid++;	/* AWS's own example has a leading space */
-		c->customer_identifier = pool_strndup(r->pool, cid, strcspn(cid, " "));
-	}
-	if (c->account_id != NULL && !aws_valid(c->account_id, 255, ""))
+	c->account_id = jr_str(json, "CustomerAWSAccountId");
+	c->license_arn = jr_str(json, "LicenseArn");
+	c->product_code = jr_str(json, "ProductCode");
+	c->customer_identifier = awsapi_customer_id(r->pool, jr_str(json, "CustomerIdentifier"));
+	if (c->account_id != NULL && !text_chars(c->account_id, 255, ""))
 		return false;
 	if (c->license_arn != NULL && (strncmp(c->license_arn, "arn:aws", 7) != 0 ||
-	    !aws_valid(c->license_arn, 1024, ":/-_.")))
+	    !text_chars(c->license_arn, 1024, ":/-_.")))
 		return false;
-	if (c->customer_identifier != NULL && !aws_valid(c->customer_identifier, 255, "-_"))
+	if (c->customer_identifier != NULL && !text_chars(c->customer_identifier, 255, "-_"))
 		return false;
-	if (!aws_valid(c->product_code, 255, "-_"))
+	if (!text_chars(c->product_code, 255, "-_"))
 		return false;
 	/* New listings: account + license; older ones: the customer identifier. */
 	return (c->account_id != NULL && c->license_arn != NULL) || c->customer_identifier != NULL;

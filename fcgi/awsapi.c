@@ -14,6 +14,7 @@
 #include "config.h"
 #include "error.h"
 #include "http.h"
+#include "jsonw.h"
 #include "log.h"
 #include "pool.h"
 #include "text.h"
@@ -29,14 +30,14 @@ awsapi_reply_release(struct awsapi_reply *reply)
 	reply->json = NULL;
 }
 
-const char *
-awsapi_string(struct json_object *obj, const char *key)
+char *
+awsapi_customer_id(struct pool *pool, const char *s)
 {
-	struct json_object *v;
-
-	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+	if (s == NULL)
 		return NULL;
-	return json_object_get_string(v);
+	while (*s == ' ')
+		s++;
+	return pool_strndup(pool, s, strcspn(s, " "));
 }
 
 /* "aws.protocol#InvalidTokenException:http://..." -> "InvalidTokenException". */
@@ -73,8 +74,7 @@ awsapi_once(struct http *http, struct pool *pool, const struct awsapi_call *call
     size_t len, struct awsapi_reply *reply)
 {
 	const struct config_aws *l = call->listing;
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char sha[2 * sizeof(digest) + 1], *userpwd;
+	char sha[TEXT_SHA256_HEX], *userpwd;
 	const char *headers[6], *type;
 	struct http_call hc;
 	struct http_reply hr;
@@ -82,8 +82,7 @@ awsapi_once(struct http *http, struct pool *pool, const struct awsapi_call *call
 	size_t nh = 0;
 	int rc;
 
-	crypto_hash_sha256(digest, (const unsigned char *)body, len);
-	text_hex(sha, digest, sizeof(digest));
+	text_sha256_hex(sha, body, len);
 	headers[nh++] = pool_printf(pool, "Content-Type: application/x-amz-json-%s", call->json_version);
 	headers[nh++] = pool_printf(pool, "X-Amz-Target: %s", call->target);
 	headers[nh++] = pool_printf(pool, "x-amz-content-sha256: %s", sha);
@@ -129,11 +128,11 @@ awsapi_once(struct http *http, struct pool *pool, const struct awsapi_call *call
 		}
 		return ERR_OK;
 	}
-	type = awsapi_error_type(pool, awsapi_string(json, "__type"));
+	type = awsapi_error_type(pool, jr_str(json, "__type"));
 	reply->error_type = type != NULL ? type : "MalformedResponse";
-	reply->error_message = awsapi_string(json, "message");
+	reply->error_message = jr_str(json, "message");
 	if (reply->error_message == NULL)
-		reply->error_message = awsapi_string(json, "Message");
+		reply->error_message = jr_str(json, "Message");
 	if (reply->error_message != NULL)
 		reply->error_message = pool_strdup(pool, reply->error_message);
 	return awsapi_retryable(type, hr.status) ? ERR_UNAVAILABLE : ERR_UPSTREAM;

@@ -14,6 +14,7 @@
 #include "awsapi.h"
 #include "config.h"
 #include "error.h"
+#include "jsonw.h"
 #include "ledger.h"
 #include "log.h"
 #include "worker.h"
@@ -109,9 +110,9 @@ awsmeter_record_key(struct worker *w, struct json_object *record)
 
 	if (record == NULL || !json_object_object_get_ex(record, "Timestamp", &ts))
 		return NULL;
-	return awsmeter_key(w, json_object_get_int64(ts), awsapi_string(record, "Dimension"),
-	    awsapi_string(record, "CustomerAWSAccountId"), awsapi_string(record, "LicenseArn"),
-	    awsapi_string(record, "CustomerIdentifier"));
+	return awsmeter_key(w, json_object_get_int64(ts), jr_str(record, "Dimension"),
+	    jr_str(record, "CustomerAWSAccountId"), jr_str(record, "LicenseArn"),
+	    jr_str(record, "CustomerIdentifier"));
 }
 
 static struct json_object *
@@ -166,12 +167,12 @@ awsmeter_settle(void *arg)
 			item = json_object_array_get_idx(results, j);
 			json_object_object_get_ex(item, "UsageRecord", &record);
 			key = awsmeter_record_key(w, record);
-			status = awsapi_string(item, "Status");
+			status = jr_str(item, "Status");
 			for (i = 0; rc == ERR_OK && key != NULL && i < n; i++) {
 				if (done[i] || keys[i] == NULL || strcmp(keys[i], key) != 0)
 					continue;
 				if (status != NULL && strcmp(status, "Success") == 0)
-					rc = ledger_accept(w, &rows[i], awsapi_string(item, "MeteringRecordId"));
+					rc = ledger_accept(w, &rows[i], jr_str(item, "MeteringRecordId"));
 				else
 					rc = ledger_reject(w, &rows[i], status != NULL ? status : "NoStatus");
 				done[i] = true;

@@ -64,36 +64,6 @@ ctl_fail(const char *what, int rc)
 	return 1;
 }
 
-#define CTL_MONEY_WHOLE_MAX 999999999999LL	/* so whole * 1000000 + 999999 stays below 1e18 */
-
-/* "123.45" (currency) as micro-units; false if malformed or above CTL_MONEY_WHOLE_MAX.999999. */
-static bool
-ctl_money(const char *s, long long *micros)
-{
-	long long whole = 0, frac = 0;
-	int digits = 0;
-
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0' && *s != '.'; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		whole = whole * 10 + (*s - '0');	/* at most CTL_MONEY_WHOLE_MAX * 10 + 9: no overflow */
-		if (whole > CTL_MONEY_WHOLE_MAX)
-			return false;
-	}
-	if (*s == '.')
-		for (s++; *s != '\0'; s++, digits++) {
-			if (*s < '0' || *s > '9' || digits == 6)
-				return false;
-			frac = frac * 10 + (*s - '0');
-		}
-	for (; digits < 6; digits++)
-		frac *= 10;
-	*micros = whole * 1000000 + frac;
-	return true;
-}
-
 static void
 ctl_print_money(FILE *out, const char *label, unsigned __int128 pico)
 {
@@ -323,9 +293,9 @@ ctl_credits(struct ctl *c, int argc, char **argv)
 
 	if (argc < 4 || !orgs_valid_id(argv[1]))
 		return 2;
-	if (!ctl_money(argv[2], &micros) || micros <= 0) {
+	if (!text_decimal_micros(argv[2], TEXT_DECIMAL_WHOLE_MAX, &micros) || micros <= 0) {
 		fprintf(stderr, "mpbindctl: credits: \"%s\" is not an amount from 0.000001 to %lld.999999\n", argv[2],
-		    CTL_MONEY_WHOLE_MAX);
+		    TEXT_DECIMAL_WHOLE_MAX);
 		return 2;
 	}
 	days = strtol(argv[3], &end, 10);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <mysql.h>
@@ -119,36 +120,52 @@ db_stmt_read_only(enum stmt_id id)
 	return strncmp(stmt_defs[id].sql, "SELECT ", 7) == 0;
 }
 
+MYSQL *
+db_open(const struct config *cfg, bool bounded, unsigned long flags, char *err, size_t errlen)
+{
+	unsigned int timeout = (unsigned int)cfg->db_timeout;
+	const char *socket = cfg->db_socket[0] != '\0' ? cfg->db_socket : NULL;
+	my_bool no = 0;
+	MYSQL *conn = mysql_init(NULL);
+
+	if (conn == NULL) {
+		snprintf(err, errlen, "mysql_init: out of memory");
+		return NULL;
+	}
+	mysql_options(conn, MYSQL_OPT_RECONNECT, &no);
+	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	if (bounded) {
+		mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
+		mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	}
+	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(conn, MYSQL_INIT_COMMAND,
+	    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
+	    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
+	mysql_options(conn, MYSQL_INIT_COMMAND,
+	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+	if (mysql_real_connect(conn, socket != NULL ? "localhost" : cfg->db_host,
+	    cfg->db_user, cfg->db_password, cfg->db_name, (unsigned)cfg->db_port,
+	    socket, flags) == NULL) {
+		snprintf(err, errlen, "%s", mysql_error(conn));
+		mysql_close(conn);
+		return NULL;
+	}
+	return conn;
+}
+
 int
 db_connect(struct db *db)
 {
 	const struct config *cfg = db->cfg;
-	unsigned int timeout = (unsigned int)cfg->db_timeout;
-	my_bool no = 0;
-	const char *socket = cfg->db_socket[0] != '\0' ? cfg->db_socket : NULL;
+	char err[256];
 	size_t i;
 
 	if (db->conn != NULL)
 		return ERR_OK;
-	db->conn = mysql_init(NULL);
+	db->conn = db_open(cfg, true, 0, err, sizeof(err));
 	if (db->conn == NULL) {
-		log_warnx("db: mysql_init failed");
-		return ERR_DB;
-	}
-	mysql_options(db->conn, MYSQL_OPT_RECONNECT, &no);
-	mysql_options(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
-	mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
-	mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(db->conn, MYSQL_INIT_COMMAND,
-	    "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,"
-	    "NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
-	mysql_options(db->conn, MYSQL_INIT_COMMAND,
-	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
-	if (mysql_real_connect(db->conn, socket != NULL ? "localhost" : cfg->db_host,
-	    cfg->db_user, cfg->db_password, cfg->db_name, (unsigned)cfg->db_port,
-	    socket, 0) == NULL) {
-		log_warnx("db: connect to \"%s\" failed: %s", cfg->db_name, mysql_error(db->conn));
+		log_warnx("db: connect to \"%s\" failed: %s", cfg->db_name, err);
 		goto fail;
 	}
 	for (i = 0; i < STMT_COUNT; i++) {

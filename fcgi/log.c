@@ -159,6 +159,21 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL || *path == '\0')
+		return;
+	f = fopen(path, "we");
+	if (f == NULL)
+		fatal("pid file \"%s\"", path);
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0)
+		fatal("pid file \"%s\"", path);
+}
+
+void
 fatal(const char *fmt, ...)
 {
 	int saved = errno;

@@ -172,20 +172,6 @@ master_stop(struct master *m)
 }
 
 static void
-master_write_pid(const char *path)
-{
-	FILE *f;
-
-	if (path == NULL || *path == '\0')
-		return;
-	f = fopen(path, "we");
-	if (f == NULL)
-		fatal("pid file \"%s\"", path);
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
-}
-
-static void
 master_loop(struct master *m)
 {
 	struct timespec tick = { 1, 0 };
@@ -290,7 +276,7 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	master_write_pid(m.app.cfg.pid_file);
+	log_pidfile(m.app.cfg.pid_file);
 	log_info("listening on \"%s\" with %ld workers x %ld threads", m.app.cfg.listen,
 	    m.app.cfg.workers, m.app.cfg.threads);
 	for (i = 0; i < m.app.cfg.workers; i++)

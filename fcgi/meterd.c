@@ -229,20 +229,6 @@ meterd_start_pollers(struct meterd *d, struct meterd_poller *pollers, size_t *n)
 	}
 }
 
-static void
-meterd_write_pid(const char *path)
-{
-	FILE *f;
-
-	if (path == NULL)
-		return;
-	f = fopen(path, "we");
-	if (f == NULL)
-		fatal("pid file \"%s\"", path);
-	fprintf(f, "%ld\n", (long)getpid());
-	fclose(f);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -296,7 +282,7 @@ main(int argc, char *argv[])
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	meterd_write_pid(pid_file);
+	log_pidfile(pid_file);
 	log_info("started");
 
 	mysql_thread_init();

@@ -9,14 +9,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <mysql.h>
-#include <sodium.h>
 
 #include "buf.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "text.h"
 #include "banned.h"
@@ -85,7 +86,7 @@ migrate_read(const char *dir, const char *name, struct buf *out)
 
 /* Looks up name; *applied_hash gets its recorded hash or "" if none. */
 static int
-migrate_recorded(MYSQL *conn, const char *name, char applied_hash[65])
+migrate_recorded(MYSQL *conn, const char *name, char applied_hash[TEXT_SHA256_HEX])
 {
 	MYSQL_STMT *st = mysql_stmt_init(conn);
 	MYSQL_BIND param, result;
@@ -173,8 +174,7 @@ migrate_exec(MYSQL *conn, const char *sql, size_t len)
 static int
 migrate_apply(MYSQL *conn, const char *dir, const char *name, FILE *out, FILE *err)
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hash[65], applied[65];
+	char hash[TEXT_SHA256_HEX], applied[TEXT_SHA256_HEX];
 	struct buf sql = BUF_INIT(MIGRATE_FILE_MAX);
 	int rc = 1;
 
@@ -182,8 +182,7 @@ migrate_apply(MYSQL *conn, const char *dir, const char *name, FILE *out, FILE *e
 		fprintf(err, "migration %s: cannot read: %s\n", name, log_strerror(errno));
 		goto out;
 	}
-	crypto_hash_sha256(digest, (const unsigned char *)buf_cstr(&sql), sql.len);
-	text_hex(hash, digest, sizeof(digest));
+	text_sha256_hex(hash, buf_cstr(&sql), sql.len);
 	if (migrate_recorded(conn, name, applied) == -1) {
 		fprintf(err, "migration %s: lookup failed: %s\n", name, mysql_error(conn));
 		goto out;
@@ -216,7 +215,7 @@ migrate_run(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 	struct dirent *de;
 	size_t n = 0, i;
 	MYSQL *conn = NULL;
-	my_bool no = 0;
+	char reason[256];
 	DIR *d;
 	int rc = 1;
 
@@ -231,16 +230,9 @@ migrate_run(const struct config *cfg, const char *dir, FILE *out, FILE *err)
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), migrate_compare);
 
-	conn = mysql_init(NULL);
-	if (conn == NULL)
-		goto out;
-	mysql_options(conn, MYSQL_OPT_RECONNECT, &no);
-	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-	if (mysql_real_connect(conn, cfg->db_socket[0] != '\0' ? "localhost" : cfg->db_host,
-	    cfg->db_user, cfg->db_password, cfg->db_name, (unsigned)cfg->db_port,
-	    cfg->db_socket[0] != '\0' ? cfg->db_socket : NULL, CLIENT_MULTI_STATEMENTS) == NULL) {
-		fprintf(err, "migrate: connect: %s\n", mysql_error(conn));
+	conn = db_open(cfg, false, CLIENT_MULTI_STATEMENTS, reason, sizeof(reason));
+	if (conn == NULL) {
+		fprintf(err, "migrate: connect: %s\n", reason);
 		goto out;
 	}
 	if (mysql_real_query(conn, migrate_create, sizeof(migrate_create) - 1) != 0) {

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "error.h"
 #include "events.h"
+#include "jsonw.h"
 #include "log.h"
 #include "sns.h"
 #include "subscriptions.h"
@@ -571,15 +572,10 @@ notify_read_message(struct notify *n)
 	if (json_object_object_get_ex(msg, "action", &v) && json_object_is_type(v, json_type_string) &&
 	    json_object_get_string_len(v) <= 64)
 		n->action = pool_strdup(&n->w->pool, json_object_get_string(v));
-	if (json_object_object_get_ex(msg, "customer-identifier", &v) && json_object_is_type(v, json_type_string)) {
-		cid = json_object_get_string(v);
-		while (*cid == ' ')
-			cid++;	/* AWS's own example has a leading space */
-		if (strlen(cid) > 0 && strlen(cid) <= 255)
-			n->customer = pool_strndup(&n->w->pool, cid, strcspn(cid, " "));
-	}
-	if (json_object_object_get_ex(msg, "product-code", &v) && json_object_is_type(v, json_type_string))
-		product = json_object_get_string(v);
+	cid = awsapi_customer_id(&n->w->pool, jr_str(msg, "customer-identifier"));
+	if (cid != NULL && cid[0] != '\0' && strlen(cid) <= 255)
+		n->customer = cid;
+	product = jr_str(msg, "product-code");
 	if (n->action == NULL || n->customer == NULL || product == NULL)
 		n->note = "Message lacks action, customer-identifier or product-code";
 	else if (strcmp(product, n->listing->product_code) != 0)

@@ -21,12 +21,9 @@
 #define SESSION_COOKIE_LEN 43		/* base64url of 32 bytes */
 
 static void
-session_hash(const unsigned char *id, char hex[65])
+session_hash(const unsigned char *id, char hex[TEXT_SHA256_HEX])
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(h, id, SESSION_ID_BYTES);
-	text_hex(hex, h, sizeof(h));
+	text_sha256_hex(hex, id, SESSION_ID_BYTES);
 }
 
 static char *
@@ -49,7 +46,7 @@ session_authenticate(struct request *r)
 	unsigned char id[SESSION_ID_BYTES];
 	const char *cookie = request_cookie(r, SESSION_COOKIE);
 	struct db_result res;
-	char hash[65];
+	char hash[TEXT_SHA256_HEX];
 	int rc;
 
 	if (cookie == NULL || strlen(cookie) != SESSION_COOKIE_LEN ||
@@ -78,7 +75,7 @@ session_insert(struct request *r, long long user_id, const char *email,
     enum session_kind kind, long ttl)
 {
 	unsigned char id[SESSION_ID_BYTES];
-	char cookie[SESSION_COOKIE_LEN + 1], hash[65];
+	char cookie[SESSION_COOKIE_LEN + 1], hash[TEXT_SHA256_HEX];
 	struct db_result res;
 	int rc;
 

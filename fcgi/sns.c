@@ -235,12 +235,9 @@ sns_check_url(struct pool *pool, const char *url, const char *pattern, enum sns_
 }
 
 static void
-sns_url_hash(const char *url, char hex[65])
+sns_url_hash(const char *url, char hex[TEXT_SHA256_HEX])
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(digest, (const unsigned char *)url, strlen(url));
-	text_hex(hex, digest, sizeof(digest));
+	text_sha256_hex(hex, url, strlen(url));
 }
 
 /* True when pem holds an X.509 certificate OpenSSL can read. */
@@ -301,7 +298,7 @@ sns_certificate(struct worker *w, const char *url, const char **pem, const char 
 {
 	struct http_reply reply;
 	struct db_result res;
-	char hash[65];
+	char hash[TEXT_SHA256_HEX];
 	int rc;
 
 	sns_url_hash(url, hash);

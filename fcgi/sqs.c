@@ -15,6 +15,7 @@
 #include "awsapi.h"
 #include "config.h"
 #include "error.h"
+#include "jsonw.h"
 #include "worker.h"
 #include "banned.h"
 
@@ -122,9 +123,9 @@ sqs_receive(struct worker *w, const struct config_aws *listing, long wait, long 
 	    json_object_is_type(messages, json_type_array)) {
 		for (i = 0; i < json_object_array_length(messages) && *n < SQS_BATCH; i++) {
 			m = json_object_array_get_idx(messages, i);
-			id = awsapi_string(m, "MessageId");
-			receipt = awsapi_string(m, "ReceiptHandle");
-			text = awsapi_string(m, "Body");
+			id = jr_str(m, "MessageId");
+			receipt = jr_str(m, "ReceiptHandle");
+			text = jr_str(m, "Body");
 			if (receipt == NULL)
 				continue;
 			out[*n].message_id = pool_strdup(&w->pool, id != NULL ? id : "");
@@ -132,7 +133,7 @@ sqs_receive(struct worker *w, const struct config_aws *listing, long wait, long 
 			out[*n].body = pool_strdup(&w->pool, text != NULL ? text : "");
 			out[*n].len = text != NULL ? strlen(text) : 0;
 			count = json_object_object_get_ex(m, "Attributes", &attributes) ?
-			    awsapi_string(attributes, "ApproximateReceiveCount") : NULL;
+			    jr_str(attributes, "ApproximateReceiveCount") : NULL;
 			out[*n].receive_count = count != NULL ? strtol(count, NULL, 10) : 0;
 			if (out[*n].message_id == NULL || out[*n].receipt == NULL || out[*n].body == NULL) {
 				rc = ERR_NOMEM;

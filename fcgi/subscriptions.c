@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include <sodium.h>
 
 #include "buf.h"
 #include "db.h"
@@ -26,7 +25,6 @@
 static const char *
 subscriptions_key(struct pool *pool, const struct subscription_keys *k, bool *reused)
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
 	char *hex;
 	const char *canonical;
 
@@ -42,11 +40,10 @@ subscriptions_key(struct pool *pool, const struct subscription_keys *k, bool *re
 	} else {
 		return NULL;
 	}
-	hex = pool_alloc(pool, 2 * sizeof(digest) + 1);
+	hex = pool_alloc(pool, TEXT_SHA256_HEX);
 	if (canonical == NULL || hex == NULL)
 		return NULL;
-	crypto_hash_sha256(digest, (const unsigned char *)canonical, strlen(canonical));
-	text_hex(hex, digest, sizeof(digest));
+	text_sha256_hex(hex, canonical, strlen(canonical));
 	return hex;
 }
 

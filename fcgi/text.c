@@ -140,6 +140,72 @@ text_hex(char *out, const unsigned char *in, size_t n)
 	sodium_bin2hex(out, 2 * n + 1, in, n);
 }
 
+static bool
+text_chars_of(const char *s, size_t max, const char *extra, bool lower)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	char c;
+
+	if (n == 0 || n > max)
+		return false;
+	for (; *s != '\0'; s++) {
+		c = *s;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (!lower && c >= 'A' && c <= 'Z'))
+			continue;
+		if (strchr(extra, c) == NULL)
+			return false;
+	}
+	return true;
+}
+
+bool
+text_chars(const char *s, size_t max, const char *extra)
+{
+	return text_chars_of(s, max, extra, false);
+}
+
+bool
+text_lower_chars(const char *s, size_t max, const char *extra)
+{
+	return text_chars_of(s, max, extra, true);
+}
+
+bool
+text_decimal_micros(const char *s, long long whole_max, long long *micros)
+{
+	long long whole = 0, frac = 0;
+	int digits = 0;
+
+	if (whole_max > TEXT_DECIMAL_WHOLE_MAX || *s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		whole = whole * 10 + (*s - '0');	/* at most 10 * whole_max + 9: no overflow */
+		if (whole > whole_max)
+			return false;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9' && digits < 6; s++, digits++)
+			frac = frac * 10 + (*s - '0');
+		if (digits == 0)
+			return false;
+	}
+	if (*s != '\0')
+		return false;
+	for (; digits < 6; digits++)
+		frac *= 10;
+	*micros = whole * 1000000 + frac;
+	return true;
+}
+
+void
+text_sha256_hex(char out[TEXT_SHA256_HEX], const void *data, size_t len)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(digest, data, len);
+	text_hex(out, digest, sizeof(digest));
+}
+
 bool
 text_equal_ct(const char *a, const char *b)
 {

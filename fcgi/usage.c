@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <sodium.h>
 
 #include "config.h"
 #include "db.h"
@@ -38,7 +37,7 @@ struct usage {
 	long long start_us, end_us;
 	long long hour;
 	char start[64], end[64];
-	char fingerprint[65];
+	char fingerprint[TEXT_SHA256_HEX];
 	const char *price;	/* set while the batch is stored */
 	bool closed, closed_known;
 };
@@ -49,22 +48,6 @@ struct usage_verdict {
 	const char *field;
 	const char *message;
 };
-
-static bool
-usage_charset(const char *s, size_t max, const char *extra, bool lower_only)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return false;
-	for (; *s != '\0'; s++) {
-		if (isdigit((unsigned char)*s) || strchr(extra, *s) != NULL)
-			continue;
-		if (lower_only ? !islower((unsigned char)*s) : !isalpha((unsigned char)*s))
-			return false;
-	}
-	return true;
-}
 
 /* "2026-11-22T05:00:00[.ffffff]Z" as epoch microseconds; false if malformed. */
 static bool
@@ -115,9 +98,7 @@ usage_mysql_time(long long us, char *out, size_t size)
 static bool
 usage_quantity(struct json_object *v, long long *micros)
 {
-	const char *s, *dot;
-	long long whole = 0, frac = 0;
-	int digits = 0;
+	long long whole;
 
 	if (json_object_is_type(v, json_type_int)) {
 		whole = json_object_get_int64(v);
@@ -126,42 +107,9 @@ usage_quantity(struct json_object *v, long long *micros)
 		*micros = whole * 1000000;
 		return true;
 	}
-	if (!json_object_is_type(v, json_type_string))
-		return false;	/* a double is refused: money never goes through floating point */
-	s = json_object_get_string(v);
-	dot = strchr(s, '.');
-	if (*s == '\0' || s == dot || strlen(s) > 24)
-		return false;
-	for (; *s != '\0' && s != dot; s++) {
-		if (!isdigit((unsigned char)*s))
-			return false;
-		whole = whole * 10 + (*s - '0');
-		if (whole > USAGE_QUANTITY_MAX)
-			return false;
-	}
-	if (dot != NULL) {
-		for (s = dot + 1; *s != '\0'; s++, digits++) {
-			if (!isdigit((unsigned char)*s) || digits == 6)
-				return false;
-			frac = frac * 10 + (*s - '0');
-		}
-		if (digits == 0)
-			return false;
-		for (; digits < 6; digits++)
-			frac *= 10;
-	}
-	*micros = whole * 1000000 + frac;
-	return true;
-}
-
-static const char *
-usage_string(struct json_object *record, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(record, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	/* A double is refused: money never goes through floating point. */
+	return json_object_is_type(v, json_type_string) &&
+	    text_decimal_micros(json_object_get_string(v), USAGE_QUANTITY_MAX, micros);
 }
 
 static bool
@@ -181,32 +129,31 @@ usage_parse(struct request *r, struct json_object *record, struct usage *u, stru
 	const struct config *cfg = r->cfg;
 	long long now_us = (long long)time(NULL) * 1000000;
 	struct json_object *q;
-	unsigned char digest[crypto_hash_sha256_BYTES];
 	char *text;
 
 	if (!json_object_is_type(record, json_type_object))
 		return usage_reject(v, "invalid_record", NULL, "a record must be an object");
-	u->id = usage_string(record, "id");
-	if (u->id == NULL || !usage_charset(u->id, 128, "._:-", false))
+	u->id = jr_str(record, "id");
+	if (u->id == NULL || !text_chars(u->id, 128, "._:-"))
 		return usage_reject(v, "invalid_record", "id", "id must be 1-128 of A-Z a-z 0-9 . _ : -");
-	u->org_id = usage_string(record, "org_id");
+	u->org_id = jr_str(record, "org_id");
 	if (u->org_id == NULL || !orgs_valid_id(u->org_id))
 		return usage_reject(v, "invalid_record", "org_id", "org_id must be an organization id");
-	u->cloud = usage_string(record, "cloud");
-	if (u->cloud == NULL || !usage_charset(u->cloud, 32, "-", true))
+	u->cloud = jr_str(record, "cloud");
+	if (u->cloud == NULL || !text_lower_chars(u->cloud, 32, "-"))
 		return usage_reject(v, "invalid_record", "cloud", "cloud must be 1-32 of a-z 0-9 -");
-	u->region = usage_string(record, "region");
-	if (u->region == NULL || !usage_charset(u->region, 64, "-", true))
+	u->region = jr_str(record, "region");
+	if (u->region == NULL || !text_lower_chars(u->region, 64, "-"))
 		return usage_reject(v, "invalid_record", "region", "region must be 1-64 of a-z 0-9 -");
-	u->dimension = usage_string(record, "dimension");
-	if (u->dimension == NULL || !usage_charset(u->dimension, 64, "_.-", true))
+	u->dimension = jr_str(record, "dimension");
+	if (u->dimension == NULL || !text_lower_chars(u->dimension, 64, "_.-"))
 		return usage_reject(v, "invalid_record", "dimension", "dimension must be 1-64 of a-z 0-9 _ . -");
 	if (!json_object_object_get_ex(record, "quantity", &q) || !usage_quantity(q, &u->quantity_micros))
 		return usage_reject(v, "invalid_record", "quantity",
 		    "quantity must be an integer or a decimal string with at most 6 decimals, 0 to 1e9");
-	if (usage_string(record, "start") == NULL || !usage_time(usage_string(record, "start"), &u->start_us))
+	if (jr_str(record, "start") == NULL || !usage_time(jr_str(record, "start"), &u->start_us))
 		return usage_reject(v, "invalid_record", "start", "start must be UTC RFC 3339");
-	if (usage_string(record, "end") == NULL || !usage_time(usage_string(record, "end"), &u->end_us))
+	if (jr_str(record, "end") == NULL || !usage_time(jr_str(record, "end"), &u->end_us))
 		return usage_reject(v, "invalid_record", "end", "end must be UTC RFC 3339");
 	if (json_object_object_length(record) != 8)
 		return usage_reject(v, "invalid_record", NULL, "a record has exactly the eight documented fields");
@@ -225,8 +172,7 @@ usage_parse(struct request *r, struct json_object *record, struct usage *u, stru
 	    u->quantity_micros, u->start_us, u->end_us);
 	if (text == NULL)
 		return usage_reject(v, "internal", NULL, "out of memory");
-	crypto_hash_sha256(digest, (const unsigned char *)text, strlen(text));
-	text_hex(u->fingerprint, digest, sizeof(digest));
+	text_sha256_hex(u->fingerprint, text, strlen(text));
 	return true;
 }
 

@@ -68,9 +68,6 @@ bool aliyun_parse_time(const char *s, time_t *out);
  */
 int aliyun_params(struct request *r, struct kvlist *out);
 
-/* True for 1 to max bytes of s, each alphanumeric or in extra. */
-bool aliyun_chars(const char *s, size_t max, const char *extra);
-
 /* True for an instanceId, orderBizId, orderId or productCode: 1 to 64 of
  * [A-Za-z0-9._-]. */
 bool aliyun_valid_id(const char *s);

@@ -55,7 +55,10 @@ int awsapi_perform(struct http *http, struct pool *pool, const struct awsapi_cal
 
 void awsapi_reply_release(struct awsapi_reply *reply);
 
-/* A string member of obj, or NULL. Borrowed from obj. */
-const char *awsapi_string(struct json_object *obj, const char *key);
+/*
+ * A CustomerIdentifier without the spaces AWS's own examples put around it,
+ * copied into pool; NULL for NULL.
+ */
+char *awsapi_customer_id(struct pool *pool, const char *s);
 
 #endif

@@ -92,6 +92,15 @@ void db_release(struct db *db);
 int db_connect(struct db *db);
 
 /*
+ * Opens a bare connection with mpbind's session settings (UTC, strict SQL
+ * mode, READ COMMITTED, utf8mb4; never MYSQL_OPT_RECONNECT) and client
+ * flags. bounded: reads and writes time out after db.timeout too, as a
+ * worker's must (a migration may run long). NULL on failure, the server's
+ * or client's reason in err. db_connect uses it; so does migrate.
+ */
+MYSQL *db_open(const struct config *cfg, bool bounded, unsigned long flags, char *err, size_t errlen);
+
+/*
  * Executes statement id with params. res may be NULL when no rows are
  * wanted. Returns ERR_OK; ERR_DB_DUPLICATE for a duplicate key;
  * ERR_DB_DEADLOCK for a deadlock or lock wait timeout (the transaction, if

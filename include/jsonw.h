@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jsonw.h: short helpers for building json-c objects in handlers. Each adds
- * a member to obj; obj takes ownership of what is added. A NULL string is
- * written as JSON null.
+ * jsonw.h: short helpers for building json-c objects in handlers. Each jw_
+ * adds a member to obj; obj takes ownership of what is added. A NULL string
+ * is written as JSON null. jr_str reads one back.
  */
 #ifndef MPBIND_JSONW_H
 #define MPBIND_JSONW_H
@@ -10,6 +10,17 @@
 #include <stdbool.h>
 
 #include <json-c/json.h>
+
+/* The string member key of obj (NULL obj, no member or not a string: NULL); borrowed from obj. */
+static inline const char *
+jr_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
 
 static inline void
 jw_str(struct json_object *obj, const char *key, const char *value)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log.h: one line per event, to a file opened at start or to stderr.
+ * log.h: one line per event, to a file opened at start or to stderr; and
+ * the program's pid file, which make stop and service managers read.
  *
  * Style (OpenBSD): messages are lowercase, no full stop, the subject quoted.
  * log_warn() appends strerror(errno); log_warnx() does not. Never pass a
@@ -40,6 +41,9 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * strerror() itself is banned (banned.h).
  */
 const char *log_strerror(int errnum);
+
+/* Writes getpid() to path (nothing for NULL or ""); fatal() if it cannot. */
+void log_pidfile(const char *path);
 
 /* Log and exit(1); fatal() appends strerror(errno). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -35,6 +35,25 @@ long text_base64url_decode(unsigned char *out, size_t size, const char *in, size
 /* Lowercase hex of in[0..n) into out (2n + 1 bytes). */
 void text_hex(char *out, const unsigned char *in, size_t n);
 
+/*
+ * True when s (NULL is false) is 1 to max characters, each an ASCII letter
+ * or digit or one of extra; text_lower_chars allows only lowercase letters.
+ */
+bool text_chars(const char *s, size_t max, const char *extra);
+bool text_lower_chars(const char *s, size_t max, const char *extra);
+
+/*
+ * A decimal "123" or "123.456789" (at most six decimals, no sign) as
+ * micro-units; false if malformed or the whole part exceeds whole_max, which
+ * must be at most TEXT_DECIMAL_WHOLE_MAX (so the result stays below 1e18).
+ */
+#define TEXT_DECIMAL_WHOLE_MAX 999999999999LL
+bool text_decimal_micros(const char *s, long long whole_max, long long *micros);
+
+/* Lowercase hex of the SHA-256 of data[0..len) into out. */
+#define TEXT_SHA256_HEX 65
+void text_sha256_hex(char out[TEXT_SHA256_HEX], const void *data, size_t len);
+
 /* Constant-time equality of two strings (time depends on lengths only). */
 bool text_equal_ct(const char *a, const char *b);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_text.c: UTF-8 validation, escaping, base64url, constant-time equality. */
+/* test_text.c: UTF-8 validation, escaping, base64url, character sets, decimals, SHA-256 hex, constant-time equality. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,6 +70,65 @@ text_compares_in_constant_time(void **state)
 	assert_true(text_equal_ct("", ""));
 }
 
+static void
+text_checks_character_sets(void **state)
+{
+	char long_id[66];
+
+	(void)state;
+	assert_true(text_chars("Abc-1_x", 7, "-_"));
+	assert_false(text_chars("Abc-1_x", 6, "-_"));		/* too long */
+	assert_false(text_chars("", 8, ""));
+	assert_false(text_chars(NULL, 8, ""));
+	assert_false(text_chars("a b", 8, "-"));
+	assert_false(text_chars("é", 8, ""));			/* ASCII only */
+	assert_true(text_lower_chars("cn-north-1", 64, "-"));
+	assert_false(text_lower_chars("CN-north-1", 64, "-"));
+	memset(long_id, 'a', 65);
+	long_id[65] = '\0';
+	assert_true(text_chars(long_id, 65, ""));
+	assert_false(text_chars(long_id, 64, ""));
+}
+
+static void
+text_parses_decimals_exactly(void **state)
+{
+	long long m = -1;
+
+	(void)state;
+	assert_true(text_decimal_micros("0", 10, &m));
+	assert_int_equal(m, 0);
+	assert_true(text_decimal_micros("12.5", 100, &m));
+	assert_int_equal(m, 12500000);
+	assert_true(text_decimal_micros("0.000001", 1, &m));
+	assert_int_equal(m, 1);
+	assert_true(text_decimal_micros("999999999999.999999", TEXT_DECIMAL_WHOLE_MAX, &m));
+	assert_int_equal(m, 999999999999999999LL);
+	assert_false(text_decimal_micros("1000000000000", TEXT_DECIMAL_WHOLE_MAX, &m));
+	assert_false(text_decimal_micros("99999999999999999999999", TEXT_DECIMAL_WHOLE_MAX, &m));
+	assert_false(text_decimal_micros("11", 10, &m));		/* above whole_max */
+	assert_false(text_decimal_micros("1.0000001", 10, &m));	/* seven decimals */
+	assert_false(text_decimal_micros("1.", 10, &m));
+	assert_false(text_decimal_micros(".5", 10, &m));
+	assert_false(text_decimal_micros("", 10, &m));
+	assert_false(text_decimal_micros("-1", 10, &m));
+	assert_false(text_decimal_micros("1e3", 10000, &m));
+	assert_false(text_decimal_micros("1 ", 10, &m));
+	assert_false(text_decimal_micros("1", TEXT_DECIMAL_WHOLE_MAX + 1, &m));
+}
+
+static void
+text_hashes_to_hex(void **state)
+{
+	char hex[TEXT_SHA256_HEX];
+
+	(void)state;
+	text_sha256_hex(hex, "abc", 3);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	text_sha256_hex(hex, "", 0);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 int
 main(void)
 {
@@ -78,6 +137,9 @@ main(void)
 		cmocka_unit_test(text_escapes_html_and_urls),
 		cmocka_unit_test(text_base64url_round_trips),
 		cmocka_unit_test(text_compares_in_constant_time),
+		cmocka_unit_test(text_checks_character_sets),
+		cmocka_unit_test(text_parses_decimals_exactly),
+		cmocka_unit_test(text_hashes_to_hex),
 	};
 
 	if (sodium_init() < 0)
