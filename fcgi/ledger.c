@@ -39,21 +39,20 @@ ledger_clock_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Runs lease statement id for up to tx->max - *tx->n more rows, appending them to tx->rows. */
 static int
-ledger_lease_tx(void *arg)
+ledger_lease_some(struct ledger_lease_tx *tx, enum stmt_id id)
 {
-	struct ledger_lease_tx *tx = arg;
 	struct worker *w = tx->w;
 	struct ledger_row *row;
 	struct db_result res;
 	size_t i;
 	int rc;
 
-	*tx->n = 0;
-	rc = db_run(&w->db, &w->pool, STMT_LEDGER_DUE_LEASE, &res, DB_ARGS(DB_TEXT(tx->marketplace),
-	    DB_INT(tx->min_interval), DB_INT(tx->min_interval), DB_INT((long long)tx->max)));
+	rc = db_run(&w->db, &w->pool, id, &res, DB_ARGS(DB_TEXT(tx->marketplace),
+	    DB_INT(tx->min_interval), DB_INT(tx->min_interval), DB_INT((long long)(tx->max - *tx->n))));
 	for (i = 0; rc == ERR_OK && i < res.nrows; i++) {
-		row = &tx->rows[i];
+		row = &tx->rows[*tx->n + i];
 		row->id = db_int(&res, i, 0);
 		row->subscription_id = db_int(&res, i, 1);
 		row->hour = db_int(&res, i, 2);
@@ -76,7 +75,23 @@ ledger_lease_tx(void *arg)
 			rc = db_run(&w->db, &w->pool, STMT_SUB_METERED, NULL, DB_ARGS(DB_INT(row->subscription_id)));
 	}
 	if (rc == ERR_OK)
-		*tx->n = res.nrows;
+		*tx->n += res.nrows;
+	return rc;
+}
+
+/* Flush requests first, then the rest; each statement locks only the rows it takes. */
+static int
+ledger_lease_tx(void *arg)
+{
+	struct ledger_lease_tx *tx = arg;
+	int rc;
+
+	*tx->n = 0;
+	rc = ledger_lease_some(tx, STMT_LEDGER_DUE_LEASE_FLUSH);
+	if (rc == ERR_OK && *tx->n < tx->max)
+		rc = ledger_lease_some(tx, STMT_LEDGER_DUE_LEASE);
+	if (rc != ERR_OK)
+		*tx->n = 0;
 	return rc;
 }
 

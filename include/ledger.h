@@ -67,7 +67,9 @@ long long ledger_clock_ms(void);
  * request first, then oldest hour first. With min_interval > 0, only rows
  * of subscriptions not sent to within min_interval seconds are taken, and
  * taking them stamps the subscription (Alibaba: one push per instance per
- * minute). Marks the rows "sent" under a new lease token and commits.
+ * minute). Each lease reads the rows in sending order from an index and
+ * locks only the rows it takes, so other senders take the next ones at
+ * once. Marks the rows "sent" under a new lease token and commits.
  * Strings live in the worker's pool. Returns ERR_OK with *n possibly 0, or
  * a database error.
  */

@@ -8,6 +8,14 @@
 #ifndef MPBIND_STMT_H
 #define MPBIND_STMT_H
 
+/* The two ledger leases share their columns and conditions. */
+#define STMT_LEDGER_DUE_COLUMNS "SELECT l.id, l.subscription_id, UNIX_TIMESTAMP(l.hour), l.quantity, " \
+	"l.dimension, l.solo, l.attempts, s.flush_requested_at IS NOT NULL, s.account_id, " \
+	"s.customer_aws_account_id, s.license_arn, s.customer_identifier, s.product_code, s.instance_id "
+#define STMT_LEDGER_DUE_WHERE "l.marketplace = ? AND l.state = 'pending' AND l.next_attempt_at <= NOW(6) " \
+	"AND s.status <> 'failed' AND (? = 0 OR s.last_metered_at IS NULL " \
+	"OR s.last_metered_at <= NOW(6) - INTERVAL ? SECOND) "
+
 #define STMT_LIST(X) \
 	/* health.c: is the connection alive */ \
 	X(PING, "SELECT 1") \
@@ -489,17 +497,18 @@
 	/* notify.c replay: a message kept unmatched, locked (id): source, action, customer, time, state */ \
 	X(INBOX_LOCK, "SELECT source, action, customer_identifier, DATE_FORMAT(message_time, '%Y-%m-%d %H:%i:%s.%f'), " \
 	    "state FROM inbox WHERE id = ? FOR UPDATE") \
-	/* ledger.c: due rows of a marketplace, flush requests first, then oldest, leased \
-	 * (marketplace, min interval seconds, min interval seconds, limit): id, subscription, \
+	/* ledger.c: due rows of a marketplace's subscriptions with a flush request, oldest first, \
+	 * leased (marketplace, min interval seconds, min interval seconds, limit): id, subscription, \
 	 * hour (epoch), quantity, dimension, solo, attempts, flush, account, aws account, \
 	 * license, customer id, product, instance */ \
-	X(LEDGER_DUE_LEASE, "SELECT l.id, l.subscription_id, UNIX_TIMESTAMP(l.hour), l.quantity, l.dimension, " \
-	    "l.solo, l.attempts, s.flush_requested_at IS NOT NULL, s.account_id, s.customer_aws_account_id, " \
-	    "s.license_arn, s.customer_identifier, s.product_code, s.instance_id FROM ledger l " \
-	    "JOIN subscriptions s ON s.id = l.subscription_id WHERE l.marketplace = ? AND l.state = 'pending' " \
-	    "AND l.next_attempt_at <= NOW(6) AND s.status <> 'failed' AND (? = 0 OR s.last_metered_at IS NULL " \
-	    "OR s.last_metered_at <= NOW(6) - INTERVAL ? SECOND) " \
-	    "ORDER BY s.flush_requested_at IS NULL, l.hour, l.id LIMIT ? FOR UPDATE SKIP LOCKED") \
+	X(LEDGER_DUE_LEASE_FLUSH, STMT_LEDGER_DUE_COLUMNS "FROM subscriptions s JOIN ledger l " \
+	    "ON l.subscription_id = s.id WHERE s.flush_requested_at IS NOT NULL AND " STMT_LEDGER_DUE_WHERE \
+	    "ORDER BY l.hour, l.id LIMIT ? FOR UPDATE SKIP LOCKED") \
+	/* ledger.c: the other due rows of a marketplace, oldest first, read in ledger_order's order \
+	 * so only the rows taken are locked (arguments and columns as LEDGER_DUE_LEASE_FLUSH) */ \
+	X(LEDGER_DUE_LEASE, STMT_LEDGER_DUE_COLUMNS "FROM ledger l FORCE INDEX (ledger_order) " \
+	    "JOIN subscriptions s ON s.id = l.subscription_id WHERE s.flush_requested_at IS NULL AND " \
+	    STMT_LEDGER_DUE_WHERE "ORDER BY l.hour, l.id LIMIT ? FOR UPDATE SKIP LOCKED") \
 	/* ledger.c: a leased row is being sent, under the lease's token (lease seconds, token, id) */ \
 	X(LEDGER_MARK_SENT, "UPDATE ledger SET state = 'sent', attempts = attempts + 1, sent_at = NOW(6), " \
 	    "lease_until = NOW(6) + INTERVAL ? SECOND, lease_token = ? WHERE id = ? AND state = 'pending'") \
