@@ -98,6 +98,7 @@ usage_mysql_time(long long us, char *out, size_t size)
 static bool
 usage_quantity(struct json_object *v, long long *micros)
 {
+	const char *s;
 	long long whole;
 
 	if (json_object_is_type(v, json_type_int)) {
@@ -107,9 +108,11 @@ usage_quantity(struct json_object *v, long long *micros)
 		*micros = whole * 1000000;
 		return true;
 	}
-	/* A double is refused: money never goes through floating point. */
-	return json_object_is_type(v, json_type_string) &&
-	    text_decimal_micros(json_object_get_string(v), USAGE_QUANTITY_MAX, micros);
+	if (!json_object_is_type(v, json_type_string))
+		return false;	/* a double is refused: money never goes through floating point */
+	s = json_object_get_string(v);
+	return strlen(s) == (size_t)json_object_get_string_len(v) &&	/* no \u0000 */
+	    text_decimal_micros(s, USAGE_QUANTITY_MAX, micros);
 }
 
 static bool

@@ -8,18 +8,25 @@
 #define MPBIND_JSONW_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
-/* The string member key of obj (NULL obj, no member or not a string: NULL); borrowed from obj. */
+/*
+ * The string member key of obj, borrowed from obj; NULL when obj is NULL,
+ * the member is missing or not a string, or it holds a NUL (\u0000), which
+ * no field mpbind reads may contain and a C string would silently cut.
+ */
 static inline const char *
 jr_str(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
+	const char *s;
 
 	if (obj == NULL || !json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
-	return json_object_get_string(v);
+	s = json_object_get_string(v);
+	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
 }
 
 static inline void

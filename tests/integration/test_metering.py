@@ -141,6 +141,8 @@ def test_usage_is_stored_once_and_a_changed_record_is_refused(stack, user):
 
 @pytest.mark.parametrize("change,code,field", [
     ({"id": "bad id!"}, "invalid_record", "id"),
+    ({"id": "ok\u0000cut"}, "invalid_record", "id"),          # a NUL would cut the id short
+    ({"quantity": "5\u0000"}, "invalid_record", "quantity"),
     ({"org_id": "org-x"}, "invalid_record", "org_id"),
     ({"org_id": "org-" + "q" * 22}, "unknown_org", "org_id"),
     ({"cloud": "AWS"}, "invalid_record", "cloud"),
