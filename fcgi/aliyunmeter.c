@@ -421,13 +421,13 @@ aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t 
 {
 	struct aliyun_meter_outcome hold;
 	struct aliyun_meter_batch b;
-	bool todo[ALIYUN_METER_RECORDS], solo[ALIYUN_METER_RECORDS];
+	bool unsent[ALIYUN_METER_RECORDS], solo[ALIYUN_METER_RECORDS];
 	time_t now = time(NULL);
 	size_t i, j, k, first;
 	int rc = ERR_OK, one;
 
 	for (i = 0; i < n; i++) {
-		todo[i] = false;
+		unsent[i] = false;
 		hold.record_id = NULL;
 		if (rows[i].instance_id == NULL || rows[i].instance_id[0] == '\0') {
 			hold.verdict = ALIYUN_METER_REJECT;
@@ -440,7 +440,7 @@ aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t 
 			hold.verdict = ALIYUN_METER_RETRY;
 			hold.code = "hour_not_over";
 		} else {
-			todo[i] = true;
+			unsent[i] = true;
 			continue;
 		}
 		log_info("aliyun: ledger row %lld not sent: %s", rows[i].id, hold.code);
@@ -452,12 +452,12 @@ aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t 
 		for (solo[i] = false, j = 0; j < n && !solo[i]; j++)
 			solo[i] = rows[j].subscription_id == rows[i].subscription_id && rows[j].solo;
 	for (first = 0; first < n; first++) {
-		if (!todo[first])
+		if (!unsent[first])
 			continue;
 		b.n = 0;
 		b.instances = 0;
 		for (i = first; i < n; i++) {
-			if (!todo[i] || (solo[first] ? rows[i].subscription_id != rows[first].subscription_id :
+			if (!unsent[i] || (solo[first] ? rows[i].subscription_id != rows[first].subscription_id :
 			    solo[i] || !aliyun_meter_same_product(&rows[i], &rows[first])))
 				continue;
 			for (k = 0; k < b.n && rows[b.idx[k]].subscription_id != rows[i].subscription_id; k++)
@@ -465,7 +465,7 @@ aliyun_meter_lease_send(struct worker *w, const struct ledger_row *rows, size_t 
 			if (k == b.n)
 				b.instances++;
 			b.idx[b.n++] = i;
-			todo[i] = false;
+			unsent[i] = false;
 		}
 		if (*refusal != NULL) {
 			hold = (struct aliyun_meter_outcome){ ALIYUN_METER_HOLD, *refusal, NULL };
