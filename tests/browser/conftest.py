@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -69,7 +69,10 @@ class Browser:
         return url[len(self.base):] if url.startswith(self.base) else url
 
     def wait(self, timeout=WAIT):
-        return WebDriverWait(self.driver, timeout)
+        # A page that re-renders a table replaces the rows a condition is reading; such a
+        # condition is asked again rather than failing the test.
+        return WebDriverWait(self.driver, timeout,
+                             ignored_exceptions=(StaleElementReferenceException,))
 
     def find(self, css, timeout=WAIT):
         """The first visible element matching css, waiting for it."""
