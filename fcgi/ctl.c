@@ -368,7 +368,7 @@ ctl_ledger_resolve(struct ctl *c, int argc, char **argv)
 static int
 ctl_replay(struct ctl *c, int argc, char **argv)
 {
-	const char *state;
+	const char *state = NULL, *note = NULL;
 	char *end;
 	long long id;
 	int rc;
@@ -378,10 +378,19 @@ ctl_replay(struct ctl *c, int argc, char **argv)
 	id = strtoll(argv[1], &end, 10);
 	if (*end != '\0' || id <= 0)
 		return 2;
-	rc = notify_replay(&c->w, id, &state);
-	if (rc != ERR_OK)
-		return ctl_fail("replay", rc);
-	printf("inbox %lld: %s\n", id, state);
+	rc = notify_replay(&c->w, id, &state, &note);
+	if (rc == ERR_CONFLICT && state != NULL) {
+		fprintf(stderr, "mpbindctl: replay: inbox %lld is %s: only unmatched messages and failed "
+		    "entitlement updates are replayed\n", id, state);
+		return 1;
+	}
+	if (rc != ERR_OK) {
+		fprintf(stderr, "mpbindctl: replay: inbox %lld: %s%s%s\n", id, error_message(rc, LANG_EN),
+		    note != NULL ? ": " : "", note != NULL ? note : "");
+		return 1;
+	}
+	printf("inbox %lld: %s%s%s%s\n", id, state, note != NULL ? " (" : "", note != NULL ? note : "",
+	    note != NULL ? ")" : "");
 	return 0;
 }
 
@@ -601,7 +610,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "credits", "credits ORG-ID AMOUNT DAYS [NOTE]  grant free credit", ctl_credits, true, true },
 	{ "ledger", "ledger ORG-ID [N]            an org's last N metering ledger rows", ctl_ledger, true, true },
 	{ "ledger-resolve", "ledger-resolve ID accepted|resend  settle a send whose outcome was unknown", ctl_ledger_resolve, true, true },
-	{ "replay", "replay INBOX-ID              try an unmatched marketplace notification again", ctl_replay, true, true },
+	{ "replay", "replay INBOX-ID              try an unmatched notification or a failed entitlement update again", ctl_replay, true, true },
 	{ "reconcile", "reconcile --from T --to T [--org ORG-ID]... [-v]\n"
 	  "                               usage vs ledger vs marketplace, per org and hour; exit 1 on a difference",
 	  ctl_reconcile, true, true },

@@ -43,6 +43,7 @@ struct notify {
 	const char *state;		/* what becomes of the inbox row */
 	long long subscription_id;
 	const char *note;
+	bool refetch;			/* replay: a failed entitlement update, fetched again */
 };
 
 /*
@@ -324,12 +325,33 @@ notify_find_subscription(struct notify *n, long long *id)
 	return ERR_OK;
 }
 
+/*
+ * Applies lifecycle message n to subscription n->subscription_id (locked
+ * here) and settles inbox row n->inbox_id: applied with applied_note, or
+ * stale (older than what was applied, or the subscription has ended) with
+ * stale_note.
+ */
+static int
+notify_apply(struct notify *n, const char *applied_note, const char *stale_note)
+{
+	struct subscription sub;
+	bool applied;
+	int rc;
+
+	rc = subscriptions_lock(&n->w->db, &n->w->pool, n->subscription_id, &sub);
+	if (rc == ERR_OK)
+		rc = notify_transition(n->w, &sub, n->action, n->time, &applied);
+	if (rc != ERR_OK)
+		return rc;
+	n->state = applied ? "applied" : "stale";
+	n->note = applied ? applied_note : stale_note;
+	return notify_settle(n, n->inbox_id);
+}
+
 static int
 notify_lifecycle_tx(void *arg)
 {
 	struct notify *n = arg;
-	struct subscription sub;
-	bool applied;
 	int rc;
 
 	rc = notify_claim(n);
@@ -343,14 +365,7 @@ notify_lifecycle_tx(void *arg)
 		n->note = "no subscription for this customer yet";
 		return notify_settle(n, n->inbox_id);
 	}
-	rc = subscriptions_lock(&n->w->db, &n->w->pool, n->subscription_id, &sub);
-	if (rc == ERR_OK)
-		rc = notify_transition(n->w, &sub, n->action, n->time, &applied);
-	if (rc != ERR_OK)
-		return rc;
-	n->state = applied ? "applied" : "stale";
-	n->note = applied ? NULL : "older than the last message applied, or the subscription has ended";
-	return notify_settle(n, n->inbox_id);
+	return notify_apply(n, NULL, "older than the last message applied, or the subscription has ended");
 }
 
 int
@@ -386,52 +401,6 @@ notify_apply_unmatched(struct worker *w, struct subscription *sub)
 		if (rc == ERR_OK)
 			rc = notify_settle(&n, db_int(&res, i, 0));
 	}
-	return rc;
-}
-
-static int
-notify_replay_tx(void *arg)
-{
-	struct notify *n = arg;
-	struct subscription sub;
-	struct db_result res;
-	bool applied;
-	int rc;
-
-	rc = db_run(&n->w->db, &n->w->pool, STMT_INBOX_LOCK, &res, DB_ARGS(DB_INT(n->inbox_id)));
-	if (rc != ERR_OK)
-		return rc;
-	if (res.nrows == 0)
-		return ERR_NOT_FOUND;
-	if (strcmp(db_text(&res, 0, 4), "unmatched") != 0)
-		return ERR_CONFLICT;
-	n->partition = db_text(&res, 0, 0);
-	n->action = db_text(&res, 0, 1);
-	n->customer = db_text(&res, 0, 2);
-	n->time = db_text(&res, 0, 3);
-	n->state = "unmatched";
-	if (n->action == NULL || n->customer == NULL)
-		return ERR_CONFLICT;
-	rc = notify_find_subscription(n, &n->subscription_id);
-	if (rc != ERR_OK || n->subscription_id == 0)
-		return rc;
-	rc = subscriptions_lock(&n->w->db, &n->w->pool, n->subscription_id, &sub);
-	if (rc == ERR_OK)
-		rc = notify_transition(n->w, &sub, n->action, n->time, &applied);
-	if (rc != ERR_OK)
-		return rc;
-	n->state = applied ? "applied" : "stale";
-	n->note = "replayed by an operator";
-	return notify_settle(n, n->inbox_id);
-}
-
-int
-notify_replay(struct worker *w, long long inbox_id, const char **state)
-{
-	struct notify n = { .w = w, .inbox_id = inbox_id, .via = "replay" };
-	int rc = db_transaction(&w->db, notify_replay_tx, &n);
-
-	*state = n.state;
 	return rc;
 }
 
@@ -498,21 +467,24 @@ struct notify_entitlements_tx {
 	struct json_object *list;	/* borrowed */
 };
 
+/*
+ * Stores what GetEntitlements said (tx->list) for n's customer over what
+ * was kept before, settles inbox row n->inbox_id applied (its note the
+ * count, then how: NULL, or "replayed by an operator") and records the
+ * event on the org the customer's subscription is bound to.
+ */
 static int
-notify_entitlements_tx(void *arg)
+notify_entitlements_apply(struct notify_entitlements_tx *tx, const char *how)
 {
-	struct notify_entitlements_tx *tx = arg;
 	struct notify *n = tx->n;
 	struct json_object *e, *dim, *value, *expires;
 	struct db_result org;
-	size_t i;
+	size_t i, count = json_object_array_length(tx->list);
 	int rc;
 
-	rc = notify_claim(n);
-	if (rc == ERR_OK)
-		rc = db_run(&n->w->db, &n->w->pool, STMT_ENTITLEMENTS_CLEAR, NULL,
-		    DB_ARGS(DB_TEXT(n->partition), DB_TEXT(n->customer)));
-	for (i = 0; rc == ERR_OK && i < json_object_array_length(tx->list); i++) {
+	rc = db_run(&n->w->db, &n->w->pool, STMT_ENTITLEMENTS_CLEAR, NULL,
+	    DB_ARGS(DB_TEXT(n->partition), DB_TEXT(n->customer)));
+	for (i = 0; rc == ERR_OK && i < count; i++) {
 		e = json_object_array_get_idx(tx->list, i);
 		if (!json_object_object_get_ex(e, "Dimension", &dim) || !json_object_is_type(dim, json_type_string) ||
 		    !json_object_object_get_ex(e, "Value", &value))
@@ -526,17 +498,26 @@ notify_entitlements_tx(void *arg)
 	if (rc != ERR_OK)
 		return rc;
 	n->state = "applied";
-	n->note = pool_printf(&n->w->pool, "%zu entitlements", json_object_array_length(tx->list));
+	n->note = how != NULL ? pool_printf(&n->w->pool, "%zu entitlements, %s", count, how)
+	    : pool_printf(&n->w->pool, "%zu entitlements", count);
 	rc = notify_settle(n, n->inbox_id);
-	/* The event goes to the org the customer's subscription is bound to. */
 	if (rc == ERR_OK)
 		rc = db_run(&n->w->db, &n->w->pool, STMT_ORG_OF_CUSTOMER_LAST, &org,
 		    DB_ARGS(DB_TEXT(n->partition), DB_TEXT(n->customer)));
 	if (rc == ERR_OK)
 		rc = events_record(&n->w->db, &n->w->pool, org.nrows == 1 ? db_text(&org, 0, 0) : NULL, 0,
 		    n->partition, "entitlements.updated", "marketplace", n->partition, "customer", n->customer,
-		    "count", pool_printf(&n->w->pool, "%zu", json_object_array_length(tx->list)), NULL);
+		    "count", pool_printf(&n->w->pool, "%zu", count), NULL);
 	return rc;
+}
+
+static int
+notify_entitlements_tx(void *arg)
+{
+	struct notify_entitlements_tx *tx = arg;
+	int rc = notify_claim(tx->n);
+
+	return rc != ERR_OK ? rc : notify_entitlements_apply(tx, NULL);
 }
 
 /* Records a verified message that needs no change (state ignored, confirmed or failed). */
@@ -660,5 +641,94 @@ notify_handle(struct worker *w, const char *partition, const char *body, size_t 
 	else if (rc == ERR_OK)
 		log_info("notify: %s %s %s via %s: %s", partition, n.m.type,
 		    n.action != NULL ? n.action : "-", via, n.state);
+	return rc;
+}
+
+/* ----- an operator's replay ------------------------------------------------------------- */
+
+/*
+ * Locks inbox row n->inbox_id and reads it into n: partition, action,
+ * customer, time, state. ERR_NOT_FOUND; ERR_CONFLICT when it names no
+ * customer, or its state is not want (any, when want is NULL).
+ */
+static int
+notify_replay_load(struct notify *n, const char *want)
+{
+	struct db_result res;
+	int rc;
+
+	rc = db_run(&n->w->db, &n->w->pool, STMT_INBOX_LOCK, &res, DB_ARGS(DB_INT(n->inbox_id)));
+	if (rc != ERR_OK)
+		return rc;
+	if (res.nrows == 0)
+		return ERR_NOT_FOUND;
+	n->partition = db_text(&res, 0, 0);
+	n->action = db_text(&res, 0, 1);
+	n->customer = db_text(&res, 0, 2);
+	n->time = db_text(&res, 0, 3);
+	n->state = db_text(&res, 0, 4);
+	if (n->action == NULL || n->customer == NULL)
+		return ERR_CONFLICT;
+	return want == NULL || strcmp(n->state, want) == 0 ? ERR_OK : ERR_CONFLICT;
+}
+
+/*
+ * Applies an unmatched lifecycle message whose subscription is known by
+ * now; marks a failed entitlement update to be fetched again (outside
+ * the transaction: no row stays locked over a call to AWS).
+ */
+static int
+notify_replay_tx(void *arg)
+{
+	struct notify *n = arg;
+	int rc;
+
+	rc = notify_replay_load(n, NULL);
+	if (rc != ERR_OK)
+		return rc;
+	if (strcmp(n->state, "failed") == 0 && strcmp(n->action, "entitlement-updated") == 0) {
+		n->refetch = true;
+		return ERR_OK;
+	}
+	if (strcmp(n->state, "unmatched") != 0)
+		return ERR_CONFLICT;
+	rc = notify_find_subscription(n, &n->subscription_id);
+	if (rc != ERR_OK || n->subscription_id == 0)
+		return rc;
+	return notify_apply(n, "replayed by an operator", "replayed by an operator");
+}
+
+/* Stores the entitlements fetched again, if the row is still failed (one replay wins). */
+static int
+notify_replay_entitlements_tx(void *arg)
+{
+	struct notify_entitlements_tx *tx = arg;
+	int rc = notify_replay_load(tx->n, "failed");
+
+	return rc != ERR_OK ? rc : notify_entitlements_apply(tx, "replayed by an operator");
+}
+
+int
+notify_replay(struct worker *w, long long inbox_id, const char **state, const char **note)
+{
+	struct notify n = { .w = w, .inbox_id = inbox_id, .via = "replay" };
+	struct notify_entitlements_tx etx = { .n = &n };
+	int rc;
+
+	rc = db_transaction(&w->db, notify_replay_tx, &n);
+	if (rc == ERR_OK && n.refetch) {
+		n.listing = config_aws_listing(&w->app->cfg, n.partition);
+		if (n.listing == NULL || !n.listing->enabled) {
+			n.note = "its listing is not enabled";
+			rc = ERR_NOT_FOUND;
+		} else {
+			rc = notify_fetch_entitlements(&n, &etx.list);
+		}
+		if (rc == ERR_OK)
+			rc = db_transaction(&w->db, notify_replay_entitlements_tx, &etx);
+		json_object_put(etx.list);
+	}
+	*state = n.state;
+	*note = n.note;
 	return rc;
 }

@@ -26,7 +26,9 @@
  *                          the reason; pruned after sns.rejected_days)
  *   fails for good         200, recorded in the inbox as "failed" with the
  *                          reason: a GetEntitlements error retrying does
- *                          not cure, a SubscribeURL answering 4xx
+ *                          not cure, a SubscribeURL answering 4xx (an
+ *                          operator replays an entitlement update once
+ *                          its cause is fixed: notify_replay)
  *   fails for now          503, nothing recorded: the database, a timeout,
  *                          throttling or a 5xx; SQS redelivers it, up to
  *                          sqs.max_receives times (then notify_give_up)
@@ -68,11 +70,16 @@ int notify_give_up(struct worker *w, const char *partition, const char *body, si
 int notify_apply_unmatched(struct worker *w, struct subscription *sub);
 
 /*
- * Tries an unmatched message (inbox id) again, for an operator: applies it
- * when its subscription is known by now. *state gets what became of it.
- * ERR_OK, ERR_NOT_FOUND, ERR_CONFLICT (not an unmatched message) or a db
- * error.
+ * Tries a message (inbox id) again, for an operator. An unmatched one is
+ * applied when its subscription is known by now (else it stays
+ * unmatched); a failed entitlement update (GetEntitlements refused, say
+ * for a missing permission since granted) is fetched again and stored.
+ * *state gets what became of it and *note why (NULL or pool strings).
+ * ERR_OK; ERR_NOT_FOUND (no such message, or its listing is not
+ * enabled); ERR_CONFLICT (in a state a replay does not change: *state
+ * says which); ERR_UPSTREAM (AWS refused again: the row is unchanged and
+ * *note says how); ERR_UNAVAILABLE, or a db error.
  */
-int notify_replay(struct worker *w, long long inbox_id, const char **state);
+int notify_replay(struct worker *w, long long inbox_id, const char **state, const char **note);
 
 #endif

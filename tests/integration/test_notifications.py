@@ -8,13 +8,14 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import time
 
 import pytest
 import requests
 
 from api import error_code
-from stack import read_pid, pid_alive
+from stack import binary, read_pid, pid_alive
 
 P = "aws-cn"
 
@@ -638,3 +639,78 @@ def test_a_transient_get_entitlements_failure_is_retried_then_applied(stack, sim
     assert inbox(stack, mid) == [["applied", "https"]]
     assert stack.sql(f"SELECT dimension FROM entitlements WHERE customer_identifier = '{sub['customer_identifier']}'") == \
         [["nodes"]]
+
+
+# ----- mpbindctl replay ---------------------------------------------------------------------
+
+def replay(stack, *args):
+    return subprocess.run([binary("mpbindctl"), "-c", stack.config_path, "replay", *args],
+                          capture_output=True, text=True)
+
+
+def inbox_id(stack, message_id):
+    (row,), = stack.sql(f"SELECT id FROM inbox WHERE message_id = '{message_id}'")
+    return row
+
+
+def test_a_failed_entitlement_update_is_replayed_once_its_cause_is_fixed(stack, sim, user):
+    """GetEntitlements refused for a missing permission: once it is granted, the operator replays
+    the message; while AWS still refuses, a replay changes nothing; a second replay is refused."""
+    sub, token = sim.subscription()
+    land(stack, user, token)
+    customer = sub["customer_identifier"]
+    sim.post(f"/_sim/aws/{P}/entitlements", {
+        "entitlements": [{"subscription_id": sub["id"], "Dimension": "nodes", "Value": {"IntegerValue": 7}}]})
+    sim.post("/_sim/faults", {"operation": "GetEntitlements", "fault": "access_denied", "partition": P, "count": 2})
+    mid = sim.push("entitlement-updated", sub, topic="entitlement")["messages"][0]["message_id"]
+    assert inbox(stack, mid) == [["failed", "https"]]
+    row = inbox_id(stack, mid)
+
+    still = replay(stack, row)
+    assert still.returncode == 1, still
+    assert f"inbox {row}:" in still.stderr and "GetEntitlements: AccessDeniedException" in still.stderr
+    assert stack.sql(f"SELECT state, note, applied_at IS NULL FROM inbox WHERE id = {row}") == \
+        [["failed", "GetEntitlements: AccessDeniedException", "1"]]
+    assert stack.sql(f"SELECT COUNT(*) FROM entitlements WHERE customer_identifier = '{customer}'") == [["0"]]
+
+    fixed = replay(stack, row)
+    assert fixed.returncode == 0, fixed
+    assert fixed.stdout == f"inbox {row}: applied (1 entitlements, replayed by an operator)\n"
+    assert stack.sql(f"SELECT state, via, note, applied_at IS NOT NULL FROM inbox WHERE id = {row}") == \
+        [["applied", "https", "1 entitlements, replayed by an operator", "1"]]
+    assert stack.sql("SELECT dimension, value FROM entitlements "
+                     f"WHERE customer_identifier = '{customer}'") == [["nodes", '{"IntegerValue":7}']]
+
+    again = replay(stack, row)
+    assert again.returncode == 1 and "is applied: only unmatched messages" in again.stderr, again
+    assert stack.sql(f"SELECT COUNT(*) FROM entitlements WHERE customer_identifier = '{customer}'") == [["1"]]
+
+
+def test_an_unmatched_message_is_replayed_once_its_subscription_is_known(stack, sim, user):
+    """The lost race replay is for: the landing registered the subscription without seeing a
+    message that was still being recorded as unmatched."""
+    sub, token = sim.subscription()
+    mid = sim.push("subscribe-success", sub)["messages"][0]["message_id"]
+    assert inbox(stack, mid) == [["unmatched", "https"]]
+    row = inbox_id(stack, mid)
+    assert replay(stack, row).stdout == f"inbox {row}: unmatched\n"     # no subscription yet
+
+    stack.sql(f"UPDATE inbox SET state = 'ignored' WHERE id = {row}")  # hidden from the landing
+    land(stack, user, token)
+    stack.sql(f"UPDATE inbox SET state = 'unmatched' WHERE id = {row}")
+    assert status_of(stack, sub) == "pending"
+
+    done = replay(stack, row)
+    assert done.returncode == 0 and done.stdout == f"inbox {row}: applied (replayed by an operator)\n", done
+    assert status_of(stack, sub) == "active"
+    assert stack.sql(f"SELECT state, note FROM inbox WHERE id = {row}") == [["applied", "replayed by an operator"]]
+
+
+@pytest.mark.parametrize("arg, code", [("999999999", 1), ("0", 2), ("12x", 2), ("-3", 2)])
+def test_replay_refuses_an_unknown_or_malformed_inbox_id(stack, arg, code):
+    before = stack.sql("SELECT COUNT(*), COALESCE(MAX(applied_at), '') FROM inbox")
+    r = replay(stack, arg)
+    assert r.returncode == code, r
+    if code == 1:
+        assert "not found" in r.stderr.lower(), r.stderr
+    assert stack.sql("SELECT COUNT(*), COALESCE(MAX(applied_at), '') FROM inbox") == before
