@@ -24,7 +24,7 @@ LIB_SRCS := acs3 aliyun aliyunmeter aliyunspi aliyunsso auth aws awsapi awsmeter
             sns sqs subscriptions text ticket usage worker
 LIB_OBJS := $(LIB_SRCS:%=$(B)/%.o)
 BINS     := $(BIN)/mpbind-fcgi $(BIN)/mpbindctl $(BIN)/mpbind-meterd
-TESTS    := acs3 aliyun aliyunmeter awsmeter buf config fields form pool sqs text ticket
+TESTS    := acs3 aliyun aliyunmeter awsmeter buf config fields form pool sns sqs text ticket
 TEST_BINS:= $(TESTS:%=$(B)/test_%)
 
 all: $(BINS)

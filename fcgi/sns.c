@@ -338,8 +338,7 @@ sns_append(struct buf *b, const char *key, const char *value)
 	return buf_appendf(b, "%s\n%s\n", key, value);
 }
 
-/* The exact text SNS signed for m. */
-static int
+int
 sns_string_to_sign(const struct sns_message *m, struct buf *out)
 {
 	int rc = 0;

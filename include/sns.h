@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct config_aws;
 struct pool;
 struct worker;
@@ -70,6 +71,14 @@ int sns_verify(struct worker *w, const struct config_aws *listing, const struct 
  */
 int sns_confirm(struct worker *w, const struct config_aws *listing, const struct sns_message *m,
     const char **why);
+
+/*
+ * Appends to out the exact text SNS signed for a parsed m: "key\nvalue\n"
+ * for Message, MessageId, Subject (Notifications, when present),
+ * SubscribeURL (confirmations), Timestamp, Token (confirmations),
+ * TopicArn, Type, in that order. ERR_OK or ERR_NOMEM.
+ */
+int sns_string_to_sign(const struct sns_message *m, struct buf *out);
 
 /* "2026-11-22T05:52:40.642Z" as "2026-11-22 05:52:40.642000" for MySQL, or NULL. */
 const char *sns_mysql_time(struct pool *pool, const char *timestamp);

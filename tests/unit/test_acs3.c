@@ -22,31 +22,12 @@
 #include "acs3.h"
 #include "error.h"
 #include "pool.h"
+#include "unitpool.h"
 
 #define SECRET "testSecret/With+Chars="
 #define METERING "[{\"InstanceId\":\"1000001\",\"StartTime\":\"1723771200\",\"EndTime\":\"1723774800\"," \
 	"\"Entities\":[{\"Key\":\"Unit\",\"Value\":\"96\",\"meteringAssit\":\"cmjj00mpbind-Unit-1\"}]}]"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-static struct pool pool;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	if (sodium_init() < 0)
-		return -1;
-	pool_init(&pool, 1 << 20);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	pool_release(&pool);
-	return 0;
-}
 
 static struct acs3_request
 request_of(const char *endpoint, const struct acs3_param *query, size_t nquery, const char *body)
@@ -184,5 +165,5 @@ main(void)
 		cmocka_unit_test(acs3_nonces_are_hex_and_differ),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, pool_setup, pool_teardown);
 }

@@ -12,24 +12,7 @@
 #include "error.h"
 #include "form.h"
 #include "pool.h"
-
-static struct pool pool;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	pool_init(&pool, 1 << 20);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	pool_release(&pool);
-	return 0;
-}
+#include "unitpool.h"
 
 static const char *
 token_of(const char *query, const char *key)
@@ -144,5 +127,5 @@ main(void)
 		cmocka_unit_test(aliyun_refuses_what_is_not_a_time),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, pool_setup, pool_teardown);
 }

@@ -17,24 +17,7 @@
 #include "error.h"
 #include "http.h"
 #include "pool.h"
-
-static struct pool pool;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	pool_init(&pool, 1 << 20);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	pool_release(&pool);
-	return 0;
-}
+#include "unitpool.h"
 
 /* The outcome of an answer with status and body (NULL: no answer). */
 static struct aliyun_meter_outcome
@@ -249,5 +232,5 @@ main(void)
 		cmocka_unit_test(aliyun_meter_tells_unsent_from_lost),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, pool_setup, pool_teardown);
 }

@@ -10,24 +10,7 @@
 #include "error.h"
 #include "form.h"
 #include "pool.h"
-
-static struct pool pool;
-
-static int
-setup(void **state)
-{
-	(void)state;
-	pool_init(&pool, 1 << 20);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	pool_release(&pool);
-	return 0;
-}
+#include "unitpool.h"
 
 static int
 parse(const char *s, size_t max_fields, size_t max_len, struct kvlist *out, const char **bad)
@@ -262,5 +245,5 @@ main(void)
 		cmocka_unit_test(form_fails_cleanly_when_the_pool_is_exhausted),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, pool_setup, pool_teardown);
 }
