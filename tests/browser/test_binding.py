@@ -538,9 +538,9 @@ def test_the_wizard_without_org_creation_says_what_else_to_do(no_creation_stack,
     b.open("/bind")
     b.wait_text("#bind-guidance-title", "组织列表中无组织")
     assert wizard_step(b) == "2" and not confirm_enabled(b)
-    assert not b.all("#bind-create-open") and not b.all("#bind-guidance [data-todo=create]")
+    assert not b.all("#bind-create-open") and not b.all("#bind-guidance [data-remedy=create]")
     assert not b.all(".bind-another") and not b.all("#bind-create-form")
-    assert b.all("#bind-guidance [data-todo=invite]") and b.all("#bind-support")
+    assert b.all("#bind-guidance [data-remedy=invite]") and b.all("#bind-support")
     guide = b.text_of("#bind-guidance")
     assert "创建一个以您为管理员的新组织" not in guide and "组织管理员或组织账单管理员" in guide
     shot(b, "01-no-org-no-creation")
@@ -555,8 +555,8 @@ def test_the_wizard_without_org_creation_says_what_else_to_do(no_creation_stack,
     b.driver.refresh()
     b.wait_text("#bind-guidance-title", "当前没有可以绑定的组织")
     assert "权限不足" in row(b, org_id).text and not confirm_enabled(b)
-    assert not b.all("#bind-create-open") and not b.all("#bind-guidance [data-todo=create]")
-    assert b.all("#bind-guidance [data-why=role]") and b.all("#bind-guidance [data-todo=invite]")
+    assert not b.all("#bind-create-open") and not b.all("#bind-guidance [data-remedy=create]")
+    assert b.all("#bind-guidance [data-why=role]") and b.all("#bind-guidance [data-remedy=invite]")
     shot(b, "02-member-only-no-creation")
 
 

@@ -191,16 +191,16 @@ function guidance(orgs) {
   if (empty) why.push(el('p', { dataset: { why: 'empty' } }, t('bind.empty.why')));
   if (reasons.has('insufficient_role')) why.push(el('p', { dataset: { why: 'role' } }, t('bind.why.role')));
   if (reasons.has('org_bound')) why.push(el('p', { dataset: { why: 'bound' } }, t('bind.why.bound')));
-  const todo = [];
+  const remedies = [];
   if (c.allow_org_creation) {
-    todo.push(el('li', { dataset: { todo: 'create' } }, t('bind.todo.create'), ' ',
+    remedies.push(el('li', { dataset: { remedy: 'create' } }, t('bind.remedy.create'), ' ',
       state.creating ? null : createToggle(t('bind.createOrg'), 'primary')));
   }
-  todo.push(el('li', { dataset: { todo: 'invite' } }, t('bind.todo.invite')));
+  remedies.push(el('li', { dataset: { remedy: 'invite' } }, t('bind.remedy.invite')));
   if (c.support_url) {
-    todo.push(el('li', { dataset: { todo: 'support' } }, tx('bind.todo.support', {
+    remedies.push(el('li', { dataset: { remedy: 'support' } }, tx('bind.remedy.support', {
       link: el('a', { href: c.support_url, target: '_blank', rel: 'noopener noreferrer', id: 'bind-support' },
-        t('bind.todo.supportLink')),
+        t('bind.remedy.supportLink')),
     })));
   }
   return el('div', { class: 'bind-guidance', id: 'bind-guidance', dataset: { empty: empty ? 'true' : 'false' } },
@@ -208,7 +208,7 @@ function guidance(orgs) {
       el('p', { class: 'alert-title', id: 'bind-guidance-title' }, t(empty ? 'bind.empty.title' : 'bind.none.title')),
       why,
       el('p', null, t('bind.youCan')),
-      el('ol', { class: 'todo-list' }, todo)));
+      el('ol', { class: 'remedy-list' }, remedies)));
 }
 
 function reasonTag(org) {
