@@ -6,11 +6,12 @@ marketplace simulator.
 
 `make run` calls `stack.py up` (state under the repository's var/, ports
 from MPBIND_PORT and friends); `make stop` calls `stack.py down`. The test
-fixture and the bench import Stack and bring up their own copy in a
-temporary directory on free ports. Every process is started with a pid file
+fixtures and the bench import Stack and bring up their own copy in a
+temporary directory on free ports (temporary_stack). Every process is started with a pid file
 and stopped through it, so `down` stops exactly what `up` started.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -570,6 +572,24 @@ class Stack:
             except subprocess.TimeoutExpired:
                 p.kill()
         return stopped
+
+
+@contextlib.contextmanager
+def temporary_stack(prefix, options, start=True, meterd=True, before_removal=None):
+    """A Stack in a new temporary directory (prefix), up unless start is False; afterwards,
+    even on failure, it is brought down, before_removal(var) runs (to keep logs), and the
+    directory is removed."""
+    var = tempfile.mkdtemp(prefix=prefix)
+    s = Stack(var, options=options)
+    try:
+        if start:
+            s.up(meterd=meterd)
+        yield s
+    finally:
+        s.down()
+        if before_removal is not None:
+            before_removal(var)
+        shutil.rmtree(var, ignore_errors=True)
 
 
 def main(argv):

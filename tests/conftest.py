@@ -7,7 +7,6 @@ var/test/logs."""
 import os
 import shutil
 import sys
-import tempfile
 
 import pytest
 
@@ -15,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from stack import Stack  # noqa: E402
+from stack import temporary_stack  # noqa: E402
 from api import Api, new_user  # noqa: E402,F401
 
 from stackopts import TEST_OPTIONS  # noqa: E402
@@ -34,16 +33,12 @@ def _keep_logs(var):
 
 @pytest.fixture(scope="session")
 def stack(request):
-    var = tempfile.mkdtemp(prefix="mpbind-test-")
-    s = Stack(var, options=TEST_OPTIONS)
-    try:
-        s.up()
-        yield s
-    finally:
-        s.down()
+    def keep_logs_on_failure(var):
         if request.session.testsfailed:
             _keep_logs(var)
-        shutil.rmtree(var, ignore_errors=True)
+
+    with temporary_stack("mpbind-test-", TEST_OPTIONS, before_removal=keep_logs_on_failure) as s:
+        yield s
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-from stack import Stack
+from stack import temporary_stack
 from stackopts import TEST_OPTIONS
 
 
@@ -241,11 +241,5 @@ def shot(request):
 def no_creation_stack():
     """A stack of its own where users may not create organizations
     (orgs.allow_creation = no), with the simulator and no mpbind-meterd."""
-    var = tempfile.mkdtemp(prefix="mpbind-nocreate-")
-    s = Stack(var, options=dict(TEST_OPTIONS, allow_org_creation=False))
-    try:
-        s.up(meterd=False)
+    with temporary_stack("mpbind-nocreate-", dict(TEST_OPTIONS, allow_org_creation=False), meterd=False) as s:
         yield s
-    finally:
-        s.down()
-        shutil.rmtree(var, ignore_errors=True)

@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from api import Api, error_code, new_user, unique_email, PASSWORD
-from stack import ROOT, Stack, binary, free_port, pid_alive, read_pid, wait_until
+from stack import ROOT, binary, free_port, pid_alive, read_pid, wait_until, temporary_stack
 
 
 def test_healthz_reports_the_database(stack):
@@ -326,16 +326,12 @@ def test_secrets_never_reach_the_log(stack):
 
 @pytest.fixture(scope="module")
 def own_stack():
-    var = tempfile.mkdtemp(prefix="mpbind-life-")
-    s = Stack(var, options={"sim": False, "drain_timeout": 10, "workers": 2, "threads": 4,
-                            "allow_org_creation": False, "landing_rate": "2r/s", "landing_burst": 3,
-                            "config": {"auth.pwhash_ops": "3", "auth.pwhash_mem_kib": "65536", "db.timeout": "30"}})
-    try:
+    with temporary_stack("mpbind-life-", {
+            "sim": False, "drain_timeout": 10, "workers": 2, "threads": 4, "allow_org_creation": False,
+            "landing_rate": "2r/s", "landing_burst": 3,
+            "config": {"auth.pwhash_ops": "3", "auth.pwhash_mem_kib": "65536", "db.timeout": "30"}},
+            start=False) as s:
         yield s
-    finally:
-        s.down()
-        import shutil
-        shutil.rmtree(var, ignore_errors=True)
 
 
 def pids(s):

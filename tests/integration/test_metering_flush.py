@@ -3,8 +3,6 @@
 59 minutes after they end, the cancelled subscription's last hour is
 closed and sent right away, while another org's waits."""
 
-import shutil
-import tempfile
 import time
 
 import pytest
@@ -12,7 +10,7 @@ import requests
 
 from stackopts import TEST_OPTIONS
 from api import new_user
-from stack import Stack
+from stack import temporary_stack
 from test_metering import HOUR, hour_now, record, usage, wait_for
 
 P = "aws-cn"
@@ -20,16 +18,10 @@ P = "aws-cn"
 
 @pytest.fixture(scope="module")
 def slow_stack():
-    var = tempfile.mkdtemp(prefix="mpbind-flush-")
     options = dict(TEST_OPTIONS)
     options["config"] = dict(options["config"], **{"metering.settle_seconds": "3540"})
-    s = Stack(var, options=options)
-    try:
-        s.up()
+    with temporary_stack("mpbind-flush-", options) as s:
         yield s
-    finally:
-        s.down()
-        shutil.rmtree(var, ignore_errors=True)
 
 
 def bound_org(stack, user, account, hours_back=2):

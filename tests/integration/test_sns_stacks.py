@@ -6,14 +6,12 @@ lookup, and mpbind-meterd polls a queue in another region, keeps a message
 that fails for now and gives up one that keeps failing."""
 
 import contextlib
-import shutil
-import tempfile
 import time
 
 import pytest
 import requests
 
-from stack import Stack
+from stack import temporary_stack
 from stackopts import TEST_OPTIONS
 from test_notifications import Sim, delivered, inbox, land, status_of, wait_for
 from api import new_user
@@ -24,18 +22,13 @@ P = "aws-cn"
 @contextlib.contextmanager
 def own_stack(prefix, config, trust_sim_for_apis=False, **options):
     """A stack of its own with config over the test options, torn down even on failure."""
-    var = tempfile.mkdtemp(prefix=prefix)
     opts = dict(TEST_OPTIONS, **options)
     opts["config"] = dict(TEST_OPTIONS["config"], **config)
-    s = Stack(var, options=opts)
-    if trust_sim_for_apis:
-        s.options["config"]["http.ca_file"] = s.path("sim", "ca.pem")
-    try:
+    with temporary_stack(prefix, opts, start=False) as s:
+        if trust_sim_for_apis:
+            s.options["config"]["http.ca_file"] = s.path("sim", "ca.pem")
         s.up()
         yield s
-    finally:
-        s.down()
-        shutil.rmtree(var, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
