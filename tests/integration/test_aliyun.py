@@ -23,64 +23,67 @@ PRODUCT = "cmjj00mpbind"
 BILL_URL = "https://usercenter2.aliyun.com/finance/expense-report"
 
 
+class AliyunSim:
+    """The simulator's Alibaba control API, for one test: what it logged since the test began,
+    and the violations it found that the test did not expect."""
+
+    def __init__(self, stack):
+        self.url = stack.sim_url
+        self.since = requests.get(self.url + "/_sim/log?since=999999999").json()["last_seq"]
+        self.links = 0
+        self.expected = set()
+
+    def post(self, path, body, status=200):
+        r = requests.post(self.url + path, json=body, timeout=60)
+        assert r.status_code == status, r.text
+        return r.json()
+
+    def instance(self, **kw):
+        """开通: createInstance until mpbind answers; the instance as the sim sees it."""
+        inst = self.post("/_sim/aliyun/instances", kw)["instance"]
+        assert inst["instance_id"] == inst["order_biz_id"], inst
+        return inst
+
+    def spi(self, action, inst=None, **kw):
+        """One signed SPI call; mpbind's answer (status, json, body, request, seq)."""
+        body = dict(kw, action=action)
+        if inst is not None:
+            body["instance"] = inst["order_biz_id"]
+        return self.post("/_sim/aliyun/spi", body)
+
+    def replay(self, answer):
+        return self.post("/_sim/aliyun/spi", {"replay": answer["seq"]})
+
+    def sso_url(self, inst, **kw):
+        """A 免登 link. timeStamp has whole seconds, so two links made in one
+        second would be one link: unless told otherwise, the n-th link is
+        dated n seconds ahead, which makes each later than the one before."""
+        self.links += 1
+        kw.setdefault("age_seconds", -self.links)
+        return self.post("/_sim/aliyun/sso-url", dict(kw, instance=inst["order_biz_id"]))["url"]
+
+    def token(self, params):
+        return self.post("/_sim/aliyun/token", {"params": params})["token"]
+
+    def settings(self, **kw):
+        requests.post(self.url + "/_sim/settings", json=kw).raise_for_status()
+
+    def calls(self, order_biz_id):
+        """(action, status) of the SPI calls the sim made for an orderBizId in this test."""
+        entries = requests.get(f"{self.url}/_sim/log?since={self.since}&channel=aliyun.spi").json()["entries"]
+        return [(e["action"], e["status"]) for e in entries if e.get("direction") == "out"
+                and e["request"]["params"].get("orderBizId") == order_biz_id]
+
+    def violations(self):
+        """The Alibaba side's (meterd's AWS polling has its own tests), less the expected."""
+        found = requests.get(f"{self.url}/_sim/violations?since={self.since}").json()["violations"]
+        return [v for v in found if v["channel"].startswith("aliyun") and v["code"] not in self.expected]
+
+
 @pytest.fixture
 def sim(stack):
     """The simulator's control API; the test fails on any protocol violation."""
-    class Sim:
-        url = stack.sim_url
-
-        def __init__(self):
-            self.since = requests.get(self.url + "/_sim/log?since=999999999").json()["last_seq"]
-            self.links = 0
-            self.expected = set()
-
-        def post(self, path, body, status=200):
-            r = requests.post(self.url + path, json=body, timeout=60)
-            assert r.status_code == status, r.text
-            return r.json()
-
-        def instance(self, **kw):
-            """开通: createInstance until mpbind answers; the instance as the sim sees it."""
-            inst = self.post("/_sim/aliyun/instances", kw)["instance"]
-            assert inst["instance_id"] == inst["order_biz_id"], inst
-            return inst
-
-        def spi(self, action, inst=None, **kw):
-            """One signed SPI call; mpbind's answer (status, json, body, request, seq)."""
-            body = dict(kw, action=action)
-            if inst is not None:
-                body["instance"] = inst["order_biz_id"]
-            return self.post("/_sim/aliyun/spi", body)
-
-        def replay(self, answer):
-            return self.post("/_sim/aliyun/spi", {"replay": answer["seq"]})
-
-        def sso_url(self, inst, **kw):
-            """A 免登 link. timeStamp has whole seconds, so two links made in one
-            second would be one link: unless told otherwise, the n-th link is
-            dated n seconds ahead, which makes each later than the one before."""
-            self.links += 1
-            kw.setdefault("age_seconds", -self.links)
-            return self.post("/_sim/aliyun/sso-url", dict(kw, instance=inst["order_biz_id"]))["url"]
-
-        def token(self, params):
-            return self.post("/_sim/aliyun/token", {"params": params})["token"]
-
-        def settings(self, **kw):
-            requests.post(self.url + "/_sim/settings", json=kw).raise_for_status()
-
-        def calls(self, order_biz_id):
-            """(action, status) of the SPI calls the sim made for an orderBizId in this test."""
-            entries = requests.get(f"{self.url}/_sim/log?since={self.since}&channel=aliyun.spi").json()["entries"]
-            return [(e["action"], e["status"]) for e in entries if e.get("direction") == "out"
-                    and e["request"]["params"].get("orderBizId") == order_biz_id]
-
-        def violations(self):
-            """The Alibaba side's (meterd's AWS polling has its own tests), less the expected."""
-            found = requests.get(f"{self.url}/_sim/violations?since={self.since}").json()["violations"]
-            return [v for v in found if v["channel"].startswith("aliyun") and v["code"] not in self.expected]
-
-    s = Sim()
+    s = AliyunSim(stack)
     yield s
     assert s.violations() == []
 

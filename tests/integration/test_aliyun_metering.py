@@ -26,6 +26,7 @@ import requests
 
 from api import new_user
 from stack import binary, pid_alive, read_pid, wait_until
+from test_aliyun import AliyunSim
 
 INTERVAL = 3                 # seconds between pushes for one instance, ours and the sim's
 KEYS = ["Unit", "Frequency", "Period", "PeriodMin", "Storage", "NetworkOut", "NetworkIn",
@@ -62,62 +63,38 @@ def meterd(stack):
 
 # ----- the simulator ---------------------------------------------------------
 
+class MeteringSim(AliyunSim):
+    """AliyunSim, with what the simulator accepted of PushMeteringData and its faults."""
+
+    def get(self, path):
+        r = requests.get(self.url + path, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def fault(self, fault, count=1):
+        self.post("/_sim/faults", {"operation": "PushMeteringData", "fault": fault, "count": count})
+
+    def accepted(self, instance_id):
+        """What the sim accepted for an instance: [(start, end, entity, request_id, received)]."""
+        return [(int(a["start"]), int(a["end"]), e, a["request_id"], a["received"])
+                for a in self.get("/_sim/aliyun/metering")["accepted"]
+                if a["instance_id"] == instance_id for e in a["entities"]]
+
+    def pushes(self):
+        """PushMeteringData requests received during this test (log entries)."""
+        return [e for e in self.get(f"/_sim/log?since={self.since}&channel={MARKET}")["entries"]
+                if e.get("direction") == "in"]
+
+    def violations(self):
+        """Every channel's, less the expected."""
+        found = self.get(f"/_sim/violations?since={self.since}")["violations"]
+        return [v for v in found if v["code"] not in self.expected]
+
+
 @pytest.fixture
 def sim(stack, meterd):
     """The simulator's control API; the test fails on any violation it did not expect."""
-    class Sim:
-        url = stack.sim_url
-
-        def __init__(self):
-            self.since = self.get("/_sim/log?since=999999999")["last_seq"]
-            self.links = 0
-            self.expected = set()
-
-        def get(self, path):
-            r = requests.get(self.url + path, timeout=30)
-            r.raise_for_status()
-            return r.json()
-
-        def post(self, path, body, status=200):
-            r = requests.post(self.url + path, json=body, timeout=60)
-            assert r.status_code == status, r.text
-            return r.json()
-
-        def instance(self, **kw):
-            inst = self.post("/_sim/aliyun/instances", kw)["instance"]
-            assert inst["instance_id"] == inst["order_biz_id"], inst
-            return inst
-
-        def spi(self, action, inst, **kw):
-            return self.post("/_sim/aliyun/spi", dict(kw, action=action, instance=inst["order_biz_id"]))
-
-        def sso_url(self, inst):
-            self.links += 1
-            return self.post("/_sim/aliyun/sso-url", {"instance": inst["order_biz_id"],
-                                                      "age_seconds": -self.links})["url"]
-
-        def settings(self, **kw):
-            requests.post(self.url + "/_sim/settings", json=kw).raise_for_status()
-
-        def fault(self, fault, count=1):
-            self.post("/_sim/faults", {"operation": "PushMeteringData", "fault": fault, "count": count})
-
-        def accepted(self, instance_id):
-            """What the sim accepted for an instance: [(start, end, entity, request_id, received)]."""
-            return [(int(a["start"]), int(a["end"]), e, a["request_id"], a["received"])
-                    for a in self.get("/_sim/aliyun/metering")["accepted"]
-                    if a["instance_id"] == instance_id for e in a["entities"]]
-
-        def pushes(self):
-            """PushMeteringData requests received during this test (log entries)."""
-            return [e for e in self.get(f"/_sim/log?since={self.since}&channel={MARKET}")["entries"]
-                    if e.get("direction") == "in"]
-
-        def violations(self):
-            found = self.get(f"/_sim/violations?since={self.since}")["violations"]
-            return [v for v in found if v["code"] not in self.expected]
-
-    s = Sim()
+    s = MeteringSim(stack)
     yield s
     assert s.violations() == []
 
